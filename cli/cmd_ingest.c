@@ -1,0 +1,133 @@
+/* intake ingest FILE... and intake parse [--json] FILE: store mails by hand,
+   or parse one and print its record without storing anything. */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli/cli.h"
+#include "core/log.h"
+#include "ingest/ingest.h"
+
+static bool ingest_channel_ok(const char *channel)
+{
+	return channel == NULL || strcmp(channel, "email") == 0;
+}
+
+/* Prints what became of one file: "FILE: created TS20261123-0001". */
+static void ingest_report(const char *file, const struct ingest_outcome *o)
+{
+	switch (o->status) {
+	case INGEST_CREATED:
+		printf("%s: created %s%s\n", file, o->ref,
+		       o->uncertain ? " (deadlines uncertain: calendar does not cover the year)" : "");
+		break;
+	case INGEST_KNOWN:
+		if (o->ref != NULL)
+			printf("%s: already ingested as %s\n", file, o->ref);
+		else
+			printf("%s: already ingested (no complaint: classified)\n", file);
+		break;
+	case INGEST_CLASSIFIED:
+		printf("%s: not a complaint: %s (kept, no draft)\n", file, o->disposition);
+		break;
+	}
+}
+
+static int ingest_one(struct ingest *in, const char *file)
+{
+	GError *err = NULL;
+	g_autofree char *data = NULL;
+	gsize len = 0;
+	if (!g_file_get_contents(file, &data, &len, &err)) {
+		cli_error("ingest", "%s", err->message);
+		g_error_free(err);
+		return CLI_FAIL;
+	}
+	struct ingest_origin o = { .channel = "email", .kind = "manual" };
+	struct ingest_outcome out;
+	if (ingest_message(in, &o, data, len, &out, &err) < 0) {
+		cli_error("ingest", "%s: %s", file, err->message);
+		g_error_free(err);
+		return CLI_FAIL;
+	}
+	ingest_report(file, &out);
+	ingest_outcome_clear(&out);
+	return CLI_OK;
+}
+
+int cmd_ingest(const char *cfg_path, int argc, char **argv)
+{
+	const char *channel = NULL;
+	const struct cli_opt opts[] = { { "--channel", true, NULL, &channel }, { 0 } };
+	const char **args = NULL;
+	int n = 0;
+	if (cli_parse("ingest", argc, argv, opts, &args, &n) < 0)
+		return CLI_USAGE;
+	g_autofree const char **owned = args;
+	if (n == 0 || !ingest_channel_ok(channel)) {
+		cli_error("ingest", n == 0 ? "expected one or more FILEs" :
+			  "--channel: expected email (letters and faxes come through drop folders)");
+		return CLI_USAGE;
+	}
+	struct config *cfg = cli_config(cfg_path);
+	if (cfg == NULL)
+		return CLI_USAGE;
+	struct ingest *in = cli_ingest_open(cfg);
+	int rc = in == NULL ? CLI_FAIL : CLI_OK;
+	for (int i = 0; in != NULL && i < n; i++)
+		if (ingest_one(in, args[i]) != CLI_OK)
+			rc = CLI_FAIL;
+	ingest_free(in);
+	config_free(cfg);
+	return rc;
+}
+
+static int parse_run(const struct config *cfg, const char *file, bool json)
+{
+	GError *err = NULL;
+	g_autofree char *data = NULL;
+	gsize len = 0;
+	if (!g_file_get_contents(file, &data, &len, &err)) {
+		cli_error("parse", "%s", err->message);
+		g_error_free(err);
+		return CLI_FAIL;
+	}
+	struct sniff *sn = sniff_new(&err);
+	if (sn == NULL) {
+		cli_error("parse", "%s", err->message);
+		g_error_free(err);
+		return CLI_FAIL;
+	}
+	g_auto(GStrv) own = ingest_own_addresses(cfg);
+	struct record *r = ingest_parse_message(cfg, sn, (const char *const *)own, data, len);
+	g_autoptr(GTimeZone) tz = g_time_zone_new_identifier(cfg->timezone);
+	g_autofree char *out = record_to_json(r, tz, true);
+	(void)json; /* the record is JSON either way */
+	fputs(out, stdout);
+	fputc('\n', stdout);
+	record_free(r);
+	sniff_free(sn);
+	return CLI_OK;
+}
+
+int cmd_parse(const char *cfg_path, int argc, char **argv)
+{
+	bool json = false;
+	const char *channel = NULL;
+	const struct cli_opt opts[] = { { "--json", false, &json, NULL },
+					{ "--channel", true, NULL, &channel }, { 0 } };
+	const char **args = NULL;
+	int n = 0;
+	if (cli_parse("parse", argc, argv, opts, &args, &n) < 0)
+		return CLI_USAGE;
+	g_autofree const char **owned = args;
+	if (n != 1 || !ingest_channel_ok(channel)) {
+		cli_error("parse", n != 1 ? "expected one FILE" : "--channel: expected email");
+		return CLI_USAGE;
+	}
+	struct config *cfg = cli_config(cfg_path);
+	if (cfg == NULL)
+		return CLI_USAGE;
+	int rc = parse_run(cfg, args[0], json);
+	config_free(cfg);
+	return rc;
+}

@@ -1,0 +1,276 @@
+/* Ingestion of one original; see ingest.h. */
+#include "ingest/ingest.h"
+
+#include <string.h>
+
+#include "core/log.h"
+#include "parsers/mime.h"
+#include "store/spool.h"
+
+struct ingest {
+	const struct config *cfg;
+	struct store *store;
+	struct spool *spool;
+	struct calendar *cal;
+	struct sniff *sniff;
+	GTimeZone *tz;
+	struct calendar_rules rules;
+	char **own_addresses;
+};
+
+struct store *ingest_store(struct ingest *in) { return in->store; }
+const struct calendar *ingest_calendar(struct ingest *in) { return in->cal; }
+GTimeZone *ingest_timezone(struct ingest *in) { return in->tz; }
+
+void ingest_free(struct ingest *in)
+{
+	if (in == NULL)
+		return;
+	store_free(in->store);
+	spool_free(in->spool);
+	calendar_free(in->cal);
+	sniff_free(in->sniff);
+	if (in->tz != NULL)
+		g_time_zone_unref(in->tz);
+	g_strfreev(in->own_addresses);
+	g_free(in);
+}
+
+int ingest_deadlines(struct ingest *in, int64_t received_at, struct store_deadlines *out,
+		     GError **error)
+{
+	g_autoptr(GDateTime) t = g_date_time_new_from_unix_utc(received_at);
+	struct calendar_deadlines d = { 0 };
+	if (t == NULL || calendar_deadlines(in->cal, &in->rules, in->tz, t, &d, error) < 0)
+		return -1;
+	out->acceptance_due = g_date_time_to_unix(d.acceptance_due);
+	out->handling_due = g_date_time_to_unix(d.handling_due);
+	out->handling_due_extended = g_date_time_to_unix(d.handling_due_extended);
+	out->uncertain = d.uncertain;
+	if (d.uncertain)
+		log_warn("calendar", "%s does not cover %d: deadlines counted Monday to Friday and "
+			 "flagged uncertain; add the year's holidays to the file",
+			 in->cfg->calendar_file, d.uncertain_year);
+	calendar_deadlines_clear(&d);
+	return 0;
+}
+
+static int ingest_recompute_one(int64_t received_at, struct store_deadlines *out, void *ctx)
+{
+	GError *err = NULL;
+	if (ingest_deadlines(ctx, received_at, out, &err) < 0) {
+		log_error("calendar", "%s", err->message);
+		g_error_free(err);
+		return -1;
+	}
+	return 0;
+}
+
+/* When the calendar file changed since the last start, undecided complaints
+   get their deadlines recomputed, each change an event. */
+static int ingest_check_calendar(struct ingest *in, GError **error)
+{
+	const char *now = calendar_fingerprint(in->cal);
+	g_autofree char *before = store_meta_get(in->store, "calendar_fingerprint");
+	if (before != NULL && strcmp(before, now) != 0) {
+		int n = store_recompute_deadlines(in->store, ingest_recompute_one, in, "intake",
+						  "calendar file changed", error);
+		if (n < 0)
+			return -1;
+		log_info("calendar", "%s changed: deadlines of %d undecided complaint(s) recomputed",
+			 in->cfg->calendar_file, n);
+	}
+	if (before == NULL || strcmp(before, now) != 0)
+		return store_meta_set(in->store, "calendar_fingerprint", now, error);
+	return 0;
+}
+
+void ingest_rules(const struct config *c, struct calendar_rules *rules)
+{
+	rules->acceptance_days = c->acceptance_days;
+	rules->handling_days = c->handling_days;
+	rules->extension_days = c->extension_days > 0 ? c->extension_days : -1;
+	rules->close_of_business = c->close_of_business > 0 ? c->close_of_business : 0;
+}
+
+char **ingest_own_addresses(const struct config *c)
+{
+	GPtrArray *own = g_ptr_array_new();
+	for (guint i = 0; i < c->imap->len; i++) {
+		const struct config_imap *m = c->imap->pdata[i];
+		if (m->user != NULL && strchr(m->user, '@') != NULL)
+			g_ptr_array_add(own, g_strdup(m->user));
+	}
+	if (c->smtp.from != NULL) {
+		const char *lt = strrchr(c->smtp.from, '<');
+		g_autofree char *addr = g_strdup(lt != NULL ? lt + 1 : c->smtp.from);
+		g_strdelimit(addr, ">", '\0');
+		g_ptr_array_add(own, g_strdup(g_strstrip(addr)));
+	}
+	g_ptr_array_add(own, NULL);
+	return (char **)g_ptr_array_free(own, FALSE);
+}
+
+static void ingest_set_rules(struct ingest *in)
+{
+	ingest_rules(in->cfg, &in->rules);
+	in->own_addresses = ingest_own_addresses(in->cfg);
+}
+
+struct ingest *ingest_open(const struct config *cfg, GError **error)
+{
+	struct ingest *in = g_new0(struct ingest, 1);
+	in->cfg = cfg;
+	in->tz = g_time_zone_new_identifier(cfg->timezone);
+	ingest_set_rules(in);
+	if (in->tz == NULL || (in->cal = calendar_load(cfg->calendar_file, error)) == NULL ||
+	    (in->store = store_open(cfg->store_path, error)) == NULL ||
+	    (in->spool = spool_open(cfg->spool_path, error)) == NULL ||
+	    (in->sniff = sniff_new(error)) == NULL || ingest_check_calendar(in, error) < 0) {
+		if (in->tz == NULL && error != NULL && *error == NULL)
+			g_set_error(error, CONFIG_ERROR, CONFIG_ERROR_INVALID, "unknown time zone %s",
+				    cfg->timezone);
+		ingest_free(in);
+		return NULL;
+	}
+	return in;
+}
+
+void ingest_outcome_clear(struct ingest_outcome *o)
+{
+	g_clear_pointer(&o->ref, g_free);
+	g_clear_pointer(&o->disposition, g_free);
+}
+
+/* Saves every attachment's bytes to the spool and describes them for the store. */
+static int ingest_save_attachments(struct ingest *in, struct record *r,
+				   struct store_attachment *out, char **paths, GError **error)
+{
+	for (guint i = 0; i < r->attachments->len; i++) {
+		struct record_attachment *a = r->attachments->pdata[i];
+		size_t n = 0;
+		const void *data = g_bytes_get_data(a->content, &n);
+		char sha[SPOOL_SHA256_HEX];
+		if (spool_save(in->spool, data != NULL ? data : "", n, sha, &paths[i], error) < 0)
+			return -1;
+		out[i] = (struct store_attachment){
+			.filename = a->filename, .declared_type = a->declared_type,
+			.detected_type = a->detected_type, .sha256 = a->sha256,
+			.spool_path = paths[i], .size = (int64_t)a->size, .risky = a->risky };
+	}
+	return 0;
+}
+
+static struct store_account *ingest_accounts(struct record *r)
+{
+	GPtrArray *list = r->extract->accounts;
+	struct store_account *acc = g_new0(struct store_account, list->len + 1);
+	for (guint i = 0; i < list->len; i++) {
+		const struct extract_value *v = list->pdata[i];
+		acc[i] = (struct store_account){ .value = v->value, .context = v->context };
+	}
+	return acc;
+}
+
+static void ingest_ref_day(struct ingest *in, int64_t t, char day[9])
+{
+	g_autoptr(GDateTime) utc = g_date_time_new_from_unix_utc(t);
+	g_autoptr(GDateTime) local = g_date_time_to_timezone(utc, in->tz);
+	g_autofree char *s = g_date_time_format(local, "%Y%m%d");
+	g_strlcpy(day, s, 9);
+}
+
+/* Stores the draft of a parsed record. */
+static int ingest_store_draft(struct ingest *in, const struct store_source *src, struct record *r,
+			      struct ingest_outcome *out, GError **error)
+{
+	struct store_deadlines dl;
+	if (ingest_deadlines(in, src->received_at, &dl, error) < 0)
+		return -1;
+	guint na = r->attachments->len;
+	g_autofree struct store_attachment *atts = g_new0(struct store_attachment, na + 1);
+	char **paths = g_new0(char *, na + 1);
+	g_autofree struct store_account *accounts = ingest_accounts(r);
+	char day[9];
+	ingest_ref_day(in, src->received_at, day);
+	struct store_draft d = {
+		.channel = r->channel, .ref_prefix = in->cfg->reference_prefix, .ref_day = day,
+		.acceptance_due = dl.acceptance_due, .handling_due = dl.handling_due,
+		.handling_due_extended = dl.handling_due_extended,
+		.calendar_uncertain = dl.uncertain,
+		.name = r->complainant.name, .email = r->complainant.address,
+		.phone = r->complainant_phone, .subject = r->subject, .body = r->text,
+		.message_id = r->message_id, .major = r->major,
+		.accounts = accounts, .n_accounts = r->extract->accounts->len,
+		.attachments = atts, .n_attachments = na, .actor = "intake" };
+	int rc = ingest_save_attachments(in, r, atts, paths, error);
+	if (rc == 0)
+		rc = store_ingest(in->store, src, &d, &out->ref, error);
+	g_strfreev(paths);
+	if (rc < 0)
+		return -1;
+	out->status = rc == 1 ? INGEST_CREATED : INGEST_KNOWN;
+	out->uncertain = dl.uncertain;
+	return 0;
+}
+
+struct record *ingest_parse_message(const struct config *cfg, struct sniff *sniff,
+				    const char *const *own, const char *data, size_t len)
+{
+	struct mime_settings ms = {
+		.max_bytes = cfg->limits.message_bytes,
+		.max_depth = cfg->limits.mime_depth,
+		.max_parts = cfg->limits.mime_parts,
+		.own_addresses = own,
+		.sniff = sniff,
+	};
+	return mime_parse(&ms, data, len);
+}
+
+static struct record *ingest_parse(struct ingest *in, const char *data, size_t len)
+{
+	return ingest_parse_message(in->cfg, in->sniff, (const char *const *)in->own_addresses,
+				    data, len);
+}
+
+static int ingest_known(struct ingest *in, const char *origin, const char *sha,
+			struct ingest_outcome *out, GError **error)
+{
+	int found = store_find_source(in->store, origin, sha, &out->ref, error);
+	if (found > 0)
+		out->status = INGEST_KNOWN;
+	return found;
+}
+
+int ingest_message(struct ingest *in, const struct ingest_origin *o, const char *data, size_t len,
+		   struct ingest_outcome *out, GError **error)
+{
+	memset(out, 0, sizeof *out);
+	char sha[SPOOL_SHA256_HEX];
+	spool_sha256(data, len, sha);
+	g_autofree char *origin = o->origin != NULL ? g_strdup(o->origin) :
+						      g_strdup_printf("manual:%s", sha);
+	int found = ingest_known(in, origin, sha, out, error);
+	if (found != 0)
+		return found < 0 ? -1 : 0;
+	g_autofree char *spool_rel = NULL;
+	if (spool_save(in->spool, data, len, sha, &spool_rel, error) < 0)
+		return -1;
+	struct record *r = ingest_parse(in, data, len);
+	struct store_source src = {
+		.kind = o->kind, .origin = origin, .sha256 = sha, .size = (int64_t)len,
+		.spool_path = spool_rel, .message_id = r->message_id,
+		.received_at = o->received_at ? o->received_at : g_get_real_time() / G_USEC_PER_SEC,
+		.disposition = r->auto_submitted,
+	};
+	int rc;
+	if (r->auto_submitted != NULL) {
+		rc = store_record_source(in->store, &src, error);
+		out->status = rc == 1 ? INGEST_CLASSIFIED : INGEST_KNOWN;
+		out->disposition = g_strdup(r->auto_submitted);
+	} else {
+		rc = ingest_store_draft(in, &src, r, out, error);
+	}
+	record_free(r);
+	return rc < 0 ? -1 : 0;
+}

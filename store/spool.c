@@ -1,0 +1,209 @@
+/* Content-addressed spool of originals; see spool.h.
+   SECURITY: names in the spool come only from hashes we compute, never from
+   the input, so hostile file names cannot escape the folder. */
+#include "store/spool.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+struct spool {
+	char *dir;
+	int dir_fd;
+};
+
+struct spool_writer {
+	struct spool *sp;
+	char *tmp_path;
+	int fd;
+	size_t size;
+	GChecksum *sum;
+};
+
+static int spool_fail_errno(GError **error, const char *op, const char *path, int err)
+{
+	g_set_error(error, G_FILE_ERROR, g_file_error_from_errno(err), "%s(%s) failed: %s", op,
+		    path, g_strerror(err));
+	return -1;
+}
+
+struct spool *spool_open(const char *dir, GError **error)
+{
+	if (g_mkdir_with_parents(dir, 0700) < 0) {
+		spool_fail_errno(error, "mkdir", dir, errno);
+		return NULL;
+	}
+	g_autofree char *tmp = g_build_filename(dir, "tmp", NULL);
+	if (g_mkdir_with_parents(tmp, 0700) < 0) {
+		spool_fail_errno(error, "mkdir", tmp, errno);
+		return NULL;
+	}
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0) {
+		spool_fail_errno(error, "open", dir, errno);
+		return NULL;
+	}
+	struct spool *sp = g_new0(struct spool, 1);
+	sp->dir = g_strdup(dir);
+	sp->dir_fd = fd;
+	return sp;
+}
+
+void spool_free(struct spool *sp)
+{
+	if (sp == NULL)
+		return;
+	close(sp->dir_fd);
+	g_free(sp->dir);
+	g_free(sp);
+}
+
+void spool_sha256(const void *data, size_t len, char sha_r[SPOOL_SHA256_HEX])
+{
+	GChecksum *sum = g_checksum_new(G_CHECKSUM_SHA256);
+	g_checksum_update(sum, data, (gssize)len);
+	g_strlcpy(sha_r, g_checksum_get_string(sum), SPOOL_SHA256_HEX);
+	g_checksum_free(sum);
+}
+
+char *spool_path(const struct spool *sp, const char *rel)
+{
+	return g_build_filename(sp->dir, rel, NULL);
+}
+
+struct spool_writer *spool_writer_begin(struct spool *sp, GError **error)
+{
+	g_autofree char *tmpl = g_build_filename(sp->dir, "tmp", "in-XXXXXX", NULL);
+	int fd = g_mkstemp_full(tmpl, O_WRONLY | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		spool_fail_errno(error, "mkstemp", tmpl, errno);
+		return NULL;
+	}
+	struct spool_writer *w = g_new0(struct spool_writer, 1);
+	w->sp = sp;
+	w->fd = fd;
+	w->tmp_path = g_steal_pointer(&tmpl);
+	w->sum = g_checksum_new(G_CHECKSUM_SHA256);
+	return w;
+}
+
+int spool_writer_write(struct spool_writer *w, const void *data, size_t len, GError **error)
+{
+	const char *p = data;
+	g_checksum_update(w->sum, data, (gssize)len);
+	w->size += len;
+	while (len > 0) {
+		ssize_t n = write(w->fd, p, len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return spool_fail_errno(error, "write", w->tmp_path, errno);
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+size_t spool_writer_size(const struct spool_writer *w)
+{
+	return w->size;
+}
+
+void spool_writer_abort(struct spool_writer *w)
+{
+	if (w == NULL)
+		return;
+	if (w->fd >= 0)
+		close(w->fd);
+	unlink(w->tmp_path);
+	g_free(w->tmp_path);
+	g_checksum_free(w->sum);
+	g_free(w);
+}
+
+/* Creates ab/ and ab/cd/ (0700) for a hash; returns the cd folder's fd or -1. */
+static int spool_make_dirs(struct spool *sp, const char *sha, GError **error)
+{
+	char a[3] = { sha[0], sha[1], 0 };
+	char ab[6] = { sha[0], sha[1], '/', sha[2], sha[3], 0 };
+	if (mkdirat(sp->dir_fd, a, 0700) < 0 && errno != EEXIST)
+		return spool_fail_errno(error, "mkdir", a, errno);
+	if (mkdirat(sp->dir_fd, ab, 0700) < 0 && errno != EEXIST)
+		return spool_fail_errno(error, "mkdir", ab, errno);
+	int fd = openat(sp->dir_fd, ab, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return spool_fail_errno(error, "open", ab, errno);
+	return fd;
+}
+
+/* fsyncs the file, renames it into place, fsyncs the folder. */
+static int spool_place(struct spool_writer *w, const char *sha, GError **error)
+{
+	if (fsync(w->fd) < 0)
+		return spool_fail_errno(error, "fsync", w->tmp_path, errno);
+	int dfd = spool_make_dirs(w->sp, sha, error);
+	if (dfd < 0)
+		return -1;
+	g_autofree char *final = g_strdup_printf("%.2s/%.2s/%s", sha, sha + 2, sha);
+	int rc = 0;
+	if (renameat(AT_FDCWD, w->tmp_path, w->sp->dir_fd, final) < 0)
+		rc = spool_fail_errno(error, "rename", final, errno);
+	else if (fsync(dfd) < 0)
+		rc = spool_fail_errno(error, "fsync", final, errno);
+	close(dfd);
+	return rc;
+}
+
+int spool_writer_commit(struct spool_writer *w, char sha_r[SPOOL_SHA256_HEX], char **path_r,
+			GError **error)
+{
+	g_strlcpy(sha_r, g_checksum_get_string(w->sum), SPOOL_SHA256_HEX);
+	g_autofree char *rel = g_strdup_printf("%.2s/%.2s/%s", sha_r, sha_r + 2, sha_r);
+	struct stat st;
+	int rc = 0;
+	if (fstatat(w->sp->dir_fd, rel, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(st.st_mode) &&
+	    (size_t)st.st_size == w->size)
+		rc = 0; /* the same content is already stored */
+	else
+		rc = spool_place(w, sha_r, error);
+	if (rc == 0 && path_r != NULL)
+		*path_r = g_steal_pointer(&rel);
+	spool_writer_abort(w);
+	return rc;
+}
+
+int spool_save(struct spool *sp, const void *data, size_t len, char sha_r[SPOOL_SHA256_HEX],
+	       char **path_r, GError **error)
+{
+	struct spool_writer *w = spool_writer_begin(sp, error);
+	if (w == NULL)
+		return -1;
+	if (spool_writer_write(w, data, len, error) < 0) {
+		spool_writer_abort(w);
+		return -1;
+	}
+	return spool_writer_commit(w, sha_r, path_r, error);
+}
+
+int spool_verify(const struct spool *sp, const char *rel, const char *expected_sha,
+		 char actual_r[SPOOL_SHA256_HEX], GError **error)
+{
+	int fd = openat(sp->dir_fd, rel, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return spool_fail_errno(error, "open", rel, errno);
+	GChecksum *sum = g_checksum_new(G_CHECKSUM_SHA256);
+	char buf[65536];
+	ssize_t n;
+	while ((n = read(fd, buf, sizeof buf)) > 0)
+		g_checksum_update(sum, (const guchar *)buf, n);
+	int err = errno;
+	close(fd);
+	g_strlcpy(actual_r, g_checksum_get_string(sum), SPOOL_SHA256_HEX);
+	g_checksum_free(sum);
+	if (n < 0)
+		return spool_fail_errno(error, "read", rel, err);
+	return strcmp(actual_r, expected_sha) == 0 ? 1 : 0;
+}

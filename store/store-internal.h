@@ -1,0 +1,32 @@
+/* Internal to store/: the handle and the statement helpers shared by the
+   files of the store module (store.c, and one file per further concern).
+   Not for use outside store/. */
+#ifndef INTAKE_STORE_STORE_INTERNAL_H
+#define INTAKE_STORE_STORE_INTERNAL_H
+
+#include <sqlite3.h>
+#include <stdint.h>
+#include <glib.h>
+
+struct store {
+	sqlite3 *db;
+	char *path;
+};
+
+/* Sets a STORE_ERROR_DB error "PATH: WHAT: sqlite message"; returns -1. */
+int store_fail(struct store *st, GError **error, const char *what);
+/* Runs SQL without results. Returns 0 or -1. */
+int store_exec(struct store *st, const char *sql, GError **error);
+/* Prepares a statement; NULL with error. */
+sqlite3_stmt *store_prepare(struct store *st, const char *sql, GError **error);
+/* Binds text, or NULL when v is NULL. */
+void store_bind_text(sqlite3_stmt *s, int i, const char *v);
+/* A column as newly allocated text, or NULL. */
+char *store_col_text(sqlite3_stmt *s, int i);
+/* Steps a statement that returns no rows (or one ignored). Returns 0 or -1. */
+int store_step_done(struct store *st, sqlite3_stmt *s, GError **error);
+/* Writes one audit event. Returns 0 or -1. */
+int store_event(struct store *st, int64_t complaint_id, int64_t at, const char *actor,
+		const char *kind, const char *detail, GError **error);
+
+#endif

@@ -1,0 +1,42 @@
+#!/bin/sh
+# Runs every test of one build: the cmocka binaries under BUILD/tests and the
+# integration scripts tests/integration/test_*.sh, all reporting TAP, and
+# ends with one line "N passed, N failed". Exit status 1 if anything failed
+# or a test program died without reporting.
+# Usage: tests/run.sh BUILD_DIR     (VALGRIND=1 runs the binaries under valgrind)
+set -u
+build=${1:-build}
+top=$(cd "$(dirname "$0")/.." && pwd)
+log="$top/$build/test-logs"
+mkdir -p "$log"
+pass=0 fail=0
+
+# Counts the TAP lines of one program's output file; a program that exited
+# non-zero without a "not ok" line counts as one failure.
+count() { # name file status
+	p=$(grep -c '^ok ' "$2")
+	f=$(grep -c '^not ok ' "$2")
+	if [ "$3" -ne 0 ] && [ "$f" -eq 0 ]; then f=1; echo "not ok - $1 exited with status $3" >>"$2"; fi
+	if [ "$p" -eq 0 ] && [ "$f" -eq 0 ]; then f=1; echo "not ok - $1 reported no test" >>"$2"; fi
+	pass=$((pass + p)) fail=$((fail + f))
+	[ "$f" -eq 0 ] && s="ok" || s="FAILED"
+	printf '%-44s %3d passed %3d failed  %s\n' "$1" "$p" "$f" "$s"
+	[ "$f" -eq 0 ] || grep '^not ok\|^#' "$2" | head -40 | sed 's/^/    /'
+}
+
+vg=""
+[ "${VALGRIND:-0}" = 1 ] && vg="valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite"
+for t in $(find "$top/$build/tests" -type f -name 'test_*' -perm -u+x | sort); do
+	name=${t#"$top/$build/tests/"}
+	out="$log/$(echo "$name" | tr / _).tap"
+	(cd "$top" && CMOCKA_MESSAGE_OUTPUT=TAP INTAKE_BUILD="$top/$build" timeout 600 $vg "$t") >"$out" 2>&1
+	count "$name" "$out" $?
+done
+for t in $(ls "$top"/tests/integration/test_*.sh 2>/dev/null | sort); do
+	name=integration/$(basename "$t")
+	out="$log/$(basename "$t" .sh).tap"
+	(cd "$top" && INTAKE="$top/$build/intake" INTAKE_BUILD="$top/$build" timeout 900 sh "$t") >"$out" 2>&1
+	count "$name" "$out" $?
+done
+echo "$pass passed, $fail failed"
+[ "$fail" -eq 0 ]
