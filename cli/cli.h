@@ -40,6 +40,10 @@ char *cli_time_rfc3339(int64_t t, GTimeZone *tz);
 /* "2026-02-25 23:59 Wed" in tz (newly allocated). */
 char *cli_time_human(int64_t t, GTimeZone *tz);
 
+/* Reads RFC 3339 / ISO 8601 ("2026-02-13T16:00+08:00", "2026-02-13 16:00",
+   "2026-02-13"); a time without zone is in tz. NULL if unreadable. */
+GDateTime *cli_parse_time(const char *text, GTimeZone *tz);
+
 /* Prints an error to stderr as "intake CMD: MESSAGE". */
 void cli_error(const char *cmd, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
 

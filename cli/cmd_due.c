@@ -7,19 +7,6 @@
 #include "core/json.h"
 #include "ingest/ingest.h"
 
-/* Accepts RFC 3339 / ISO 8601 ("2026-02-13T16:00+08:00", "2026-02-13 16:00",
-   "2026-02-13"); a time without zone is in tz. NULL if unreadable. */
-static GDateTime *due_parse_time(const char *text, GTimeZone *tz)
-{
-	g_autofree char *s = g_strdup(text);
-	g_strdelimit(s, " ", 'T');
-	if (strlen(s) == 10) {
-		g_autofree char *full = g_strconcat(s, "T00:00:00", NULL);
-		return g_date_time_new_from_iso8601(full, tz);
-	}
-	return g_date_time_new_from_iso8601(s, tz);
-}
-
 static char *due_fmt(GDateTime *t, const char *fmt)
 {
 	return g_date_time_format(t, fmt);
@@ -60,7 +47,7 @@ static int due_run(const struct config *cfg, const char *when, bool json)
 {
 	GError *err = NULL;
 	g_autoptr(GTimeZone) tz = g_time_zone_new_identifier(cfg->timezone);
-	g_autoptr(GDateTime) t = due_parse_time(when, tz);
+	g_autoptr(GDateTime) t = cli_parse_time(when, tz);
 	if (t == NULL) {
 		cli_error("due", "\"%s\": expected a time such as 2026-02-13T16:00+08:00", when);
 		return CLI_USAGE;

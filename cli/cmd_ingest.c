@@ -32,7 +32,7 @@ static void ingest_report(const char *file, const struct ingest_outcome *o)
 	}
 }
 
-static int ingest_one(struct ingest *in, const char *file)
+static int ingest_one(struct ingest *in, const char *file, int64_t received_at)
 {
 	GError *err = NULL;
 	g_autofree char *data = NULL;
@@ -42,7 +42,7 @@ static int ingest_one(struct ingest *in, const char *file)
 		g_error_free(err);
 		return CLI_FAIL;
 	}
-	struct ingest_origin o = { .channel = "email", .kind = "manual" };
+	struct ingest_origin o = { .channel = "email", .kind = "manual", .received_at = received_at };
 	struct ingest_outcome out;
 	if (ingest_message(in, &o, data, len, &out, &err) < 0) {
 		cli_error("ingest", "%s: %s", file, err->message);
@@ -54,10 +54,26 @@ static int ingest_one(struct ingest *in, const char *file)
 	return CLI_OK;
 }
 
+/* --received-at: when the complaint reached the firm (a mail forwarded late,
+   a complaint taken by phone), in the configured zone unless it has one. */
+static int ingest_received_at(const struct config *cfg, const char *text, int64_t *at_r)
+{
+	g_autoptr(GTimeZone) tz = g_time_zone_new_identifier(cfg->timezone);
+	g_autoptr(GDateTime) t = cli_parse_time(text, tz);
+	if (t == NULL) {
+		cli_error("ingest", "--received-at \"%s\": expected a time such as "
+			  "2026-02-13T16:00+08:00", text);
+		return -1;
+	}
+	*at_r = g_date_time_to_unix(t);
+	return 0;
+}
+
 int cmd_ingest(const char *cfg_path, int argc, char **argv)
 {
-	const char *channel = NULL;
-	const struct cli_opt opts[] = { { "--channel", true, NULL, &channel }, { 0 } };
+	const char *channel = NULL, *received = NULL;
+	const struct cli_opt opts[] = { { "--channel", true, NULL, &channel },
+					{ "--received-at", true, NULL, &received }, { 0 } };
 	const char **args = NULL;
 	int n = 0;
 	if (cli_parse("ingest", argc, argv, opts, &args, &n) < 0)
@@ -71,10 +87,15 @@ int cmd_ingest(const char *cfg_path, int argc, char **argv)
 	struct config *cfg = cli_config(cfg_path);
 	if (cfg == NULL)
 		return CLI_USAGE;
+	int64_t received_at = 0;
+	if (received != NULL && ingest_received_at(cfg, received, &received_at) < 0) {
+		config_free(cfg);
+		return CLI_USAGE;
+	}
 	struct ingest *in = cli_ingest_open(cfg);
 	int rc = in == NULL ? CLI_FAIL : CLI_OK;
 	for (int i = 0; in != NULL && i < n; i++)
-		if (ingest_one(in, args[i]) != CLI_OK)
+		if (ingest_one(in, args[i], received_at) != CLI_OK)
 			rc = CLI_FAIL;
 	ingest_free(in);
 	config_free(cfg);

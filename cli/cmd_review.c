@@ -373,7 +373,8 @@ static int decide_run(const char *cmd, const char *cfg_path, const char *ref,
 		rc = CLI_OK;
 	} else if (in != NULL) {
 		cli_error(cmd, "%s", err->message);
-		rc = g_error_matches(err, STORE_ERROR, STORE_ERROR_DB) ? CLI_FAIL : CLI_USAGE;
+		rc = g_error_matches(err, STORE_ERROR, STORE_ERROR_NOT_FOUND) ||
+		     g_error_matches(err, STORE_ERROR, STORE_ERROR_INVALID) ? CLI_USAGE : CLI_FAIL;
 		g_error_free(err);
 	}
 	ingest_free(in);

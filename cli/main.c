@@ -15,7 +15,7 @@ struct cli_command {
 };
 
 static const struct cli_command cli_commands[] = {
-	{ "ingest", cmd_ingest, "ingest [--channel email] FILE...  store mails by hand" },
+	{ "ingest", cmd_ingest, "ingest [--channel email] [--received-at TIME] FILE...  store by hand" },
 	{ "parse", cmd_parse, "parse [--json] FILE               parse only, store nothing" },
 	{ "drafts", cmd_drafts, "drafts [--json] [--overdue] [--due-within DURATION] [--channel C]" },
 	{ "show", cmd_show, "show [--json] REF" },

@@ -97,3 +97,28 @@ struct ingest *cli_ingest_open(const struct config *cfg)
 	}
 	return in;
 }
+
+/* GLib wants seconds in ISO 8601 times; people write "16:00". Inserts ":00"
+   after an HH:MM that ends the string or is followed by a zone. */
+static char *cli_time_add_seconds(const char *s)
+{
+	const char *t = strchr(s, 'T');
+	if (t == NULL || strlen(t) < 6 || t[3] != ':')
+		return g_strdup(s);
+	const char *rest = t + 6;
+	if (*rest != '\0' && *rest != '+' && *rest != '-' && *rest != 'Z' && *rest != 'z')
+		return g_strdup(s);
+	return g_strdup_printf("%.*s:00%s", (int)(rest - s), s, rest);
+}
+
+GDateTime *cli_parse_time(const char *text, GTimeZone *tz)
+{
+	g_autofree char *s = g_strdup(text);
+	g_strdelimit(s, " ", 'T');
+	if (strlen(s) == 10) {
+		g_autofree char *full = g_strconcat(s, "T00:00:00", NULL);
+		return g_date_time_new_from_iso8601(full, tz);
+	}
+	g_autofree char *full = cli_time_add_seconds(s);
+	return g_date_time_new_from_iso8601(full, tz);
+}

@@ -625,9 +625,11 @@ static int calendar_fill_deadlines(const struct calendar *cal, const struct cale
 	GDate base, accept, handle, extend;
 
 	calendar_receipt_day(out->received, r->close_of_business, &base);
-	if (!calendar_walk_add(cal, &base, r->acceptance_days, &accept, &walk) ||
-	    !calendar_walk_add(cal, &base, r->handling_days, &handle, &walk) ||
-	    !calendar_walk_add(cal, &handle, r->extension_days, &extend, &walk)) {
+	bool ok = calendar_walk_add(cal, &base, r->acceptance_days, &accept, &walk);
+	out->acceptance_uncertain = walk.uncertain;
+	ok = ok && calendar_walk_add(cal, &base, r->handling_days, &handle, &walk);
+	out->handling_uncertain = walk.uncertain;
+	if (!ok || !calendar_walk_add(cal, &handle, r->extension_days, &extend, &walk)) {
 		g_set_error(error, CALENDAR_ERROR, CALENDAR_ERROR_RANGE,
 			    "deadlines of a complaint received on %04d-%02d-%02d fall after 9999",
 			    (int)g_date_get_year(&base), (int)g_date_get_month(&base),
@@ -684,5 +686,7 @@ void calendar_deadlines_clear(struct calendar_deadlines *d)
 	g_clear_pointer(&d->handling_due, g_date_time_unref);
 	g_clear_pointer(&d->handling_due_extended, g_date_time_unref);
 	d->uncertain = false;
+	d->acceptance_uncertain = false;
+	d->handling_uncertain = false;
 	d->uncertain_year = 0;
 }

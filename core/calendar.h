@@ -79,6 +79,9 @@ struct calendar_deadlines {
 					     working days (= handling_due when
 					     extension_days < 0) */
 	bool uncertain;                   /* a counted day fell in an uncovered year */
+	bool acceptance_uncertain;        /* ... while counting the acceptance period */
+	bool handling_uncertain;          /* ... while counting acceptance or handling
+					     (not the extension, which may never apply) */
 	int uncertain_year;               /* the first such year, else 0 */
 };
 

@@ -30,12 +30,16 @@ static const char *const config_limits_keys[] = {
 	"ocr_seconds", NULL };
 static const char *const config_imap_keys[] = {
 	"url", "user", "password_file", "password_env", "after", "poll_interval",
-	"tls_ca_file", "tls_verify", NULL };
+	"tls_ca_file", "tls_verify", "starttls", "oauth2_token_file", "max_message_size",
+	"fetch_connections", "timeout", NULL };
 static const char *const config_dropdir_keys[] = {
 	"path", "channel", "archive", "failed", "settle_time", "rescan_interval", "max_size", NULL };
 static const char *const config_smtp_keys[] = {
-	"url", "user", "password_file", "from", "tls_ca_file", NULL };
-static const char *const config_notices_keys[] = { "templates", "language", NULL };
+	"url", "user", "password_file", "from", "tls_ca_file", "starttls", "timeout",
+	"connect_timeout", NULL };
+static const char *const config_notices_keys[] = {
+	"templates", "language", "enabled", "send_acceptance", "max_acks_per_day", "retry",
+	"print_dir", NULL };
 static const char *const config_customers_keys[] = { "file", NULL };
 
 /* Records the first error: FILE: [GROUP] KEY = "VALUE": expected WHAT. */
@@ -328,6 +332,7 @@ static void config_imap_free(gpointer p)
 	g_free(m->password_env);
 	g_free(m->after);
 	g_free(m->tls_ca_file);
+	g_free(m->oauth2_token_file);
 	g_free(m);
 }
 
@@ -357,12 +362,20 @@ static void config_read_imap(struct config_reader *r, const char *g, const char 
 		config_fail(r, g, "user", "", "the login name of the mailbox");
 	m->password_file = config_path(r, g, "password_file", NULL);
 	m->password_env = config_string(r, g, "password_env", NULL);
-	if (m->password_file == NULL && m->password_env == NULL)
-		config_fail(r, g, "password_file", "", "password_file or password_env");
+	m->oauth2_token_file = config_path(r, g, "oauth2_token_file", NULL);
+	if (m->password_file == NULL && m->password_env == NULL && m->oauth2_token_file == NULL)
+		config_fail(r, g, "password_file", "",
+			    "password_file, password_env or oauth2_token_file");
 	config_read_after(r, g, m);
 	m->poll_interval_s = config_duration(r, g, "poll_interval", 60, 86400);
 	m->tls_ca_file = config_path(r, g, "tls_ca_file", NULL);
 	m->tls_verify = config_bool(r, g, "tls_verify", true);
+	m->starttls = config_bool(r, g, "starttls", true);
+	g_autofree char *max = config_get(r, g, "max_message_size");
+	if (max != NULL)
+		m->max_message_bytes = config_size(r, g, "max_message_size", 0);
+	m->fetch_connections = config_uint(r, g, "fetch_connections", 4, 1, 16);
+	m->timeout_s = config_duration(r, g, "timeout", 60, 3600);
 }
 
 static void config_dropdir_free(gpointer p)
@@ -413,6 +426,38 @@ static void config_read_smtp(struct config_reader *r)
 	if (s->from == NULL || strchr(s->from, '@') == NULL)
 		config_fail(r, "smtp", "from", s->from, "a sender such as 客户服务中心 <ts@example.com>");
 	s->tls_ca_file = config_path(r, "smtp", "tls_ca_file", NULL);
+	s->starttls = config_bool(r, "smtp", "starttls", true);
+	s->timeout_s = config_duration(r, "smtp", "timeout", 60, 3600);
+	s->connect_timeout_s = config_duration(r, "smtp", "connect_timeout", 15, 600);
+}
+
+/* [notices] retry = 1m,5m,30m,2h,6h: the wait after each failed attempt. */
+static void config_read_retry(struct config_reader *r, struct config_notices *n)
+{
+	g_autofree char *v = config_get(r, "notices", "retry");
+	g_auto(GStrv) parts = g_strsplit(v != NULL ? v : "1m,5m,30m,2h,6h", ",", 0);
+	n->n_retry = g_strv_length(parts);
+	n->retry_s = g_new0(unsigned, n->n_retry + 1);
+	for (unsigned i = 0; i < n->n_retry; i++) {
+		uint64_t s = 0;
+		if (config_parse_duration(g_strstrip(parts[i]), &s) < 0 || s == 0 || s > 7 * 86400)
+			config_fail(r, "notices", "retry", v, "waits after each failed attempt, "
+				    "such as 1m,5m,30m,2h,6h (each above 0, at most 7d)");
+		n->retry_s[i] = (unsigned)s;
+	}
+	if (n->n_retry == 0 || n->n_retry > 50)
+		config_fail(r, "notices", "retry", v, "1 to 50 waits such as 1m,5m,30m,2h,6h");
+}
+
+static void config_read_notices(struct config_reader *r)
+{
+	struct config_notices *n = &r->cfg->notices;
+	n->enabled = config_bool(r, "notices", "enabled",
+				 g_key_file_has_group(r->kf, "notices"));
+	n->send_acceptance = config_bool(r, "notices", "send_acceptance", false);
+	n->max_acks_per_day = config_uint(r, "notices", "max_acks_per_day", 3, 0, 10000);
+	n->print_dir = config_path(r, "notices", "print_dir", "var/print");
+	config_read_retry(r, n);
 }
 
 static void config_read_misc(struct config_reader *r)
@@ -423,6 +468,7 @@ static void config_read_misc(struct config_reader *r)
 	c->language = config_string(r, "notices", "language", "zh");
 	if (c->language != NULL && strcmp(c->language, "zh") != 0 && strcmp(c->language, "en") != 0)
 		config_fail(r, "notices", "language", c->language, "zh or en");
+	config_read_notices(r);
 	config_check_keys(r, "customers", config_customers_keys);
 	c->customers_file = config_path(r, "customers", "file", NULL);
 }
@@ -484,6 +530,8 @@ void config_free(struct config *c)
 	g_free(c->smtp.password_file);
 	g_free(c->smtp.from);
 	g_free(c->smtp.tls_ca_file);
+	g_free(c->notices.retry_s);
+	g_free(c->notices.print_dir);
 	g_ptr_array_unref(c->imap);
 	g_ptr_array_unref(c->dropdirs);
 	g_free(c);

@@ -32,6 +32,11 @@ struct config_imap {
 	unsigned poll_interval_s;   /* default 60 */
 	char *tls_ca_file;          /* absolute, or NULL */
 	bool tls_verify;            /* default true */
+	bool starttls;              /* imap:// requires STARTTLS; default true */
+	char *oauth2_token_file;    /* XOAUTH2 bearer token, re-read at each login; or NULL */
+	uint64_t max_message_bytes; /* max_message_size; 0: [limits] message_bytes */
+	unsigned fetch_connections; /* connections fetching in parallel, default 4 */
+	unsigned timeout_s;         /* a stalled command fails after this, default 60 */
 };
 
 struct config_dropdir {
@@ -46,6 +51,19 @@ struct config_dropdir {
 struct config_smtp {
 	char *url;           /* NULL when no [smtp] section */
 	char *user, *password_file, *from, *tls_ca_file;
+	bool starttls;       /* smtp:// requires STARTTLS; default true ("no": tests only) */
+	unsigned timeout_s;  /* whole SMTP exchange of one notice, default 60 */
+	unsigned connect_timeout_s;   /* default 15 */
+};
+
+/* [notices]: what notify/ queues and how the outbox drainer retries. */
+struct config_notices {
+	bool enabled;             /* default: true when the file has a [notices] section */
+	bool send_acceptance;     /* send_acceptance, default false */
+	unsigned max_acks_per_day;    /* per address in 24 h, default 3; 0 no limit */
+	unsigned *retry_s;        /* retry = 1m,5m,30m,2h,6h: the waits after each failure */
+	unsigned n_retry;
+	char *print_dir;          /* print_dir, default var/print (absolute) */
 };
 
 struct config {
@@ -66,6 +84,7 @@ struct config {
 	char *language;             /* [notices] language, default zh */
 	struct config_limits limits;     /* [limits] */
 	struct config_smtp smtp;
+	struct config_notices notices;
 	GPtrArray *imap;            /* of struct config_imap* */
 	GPtrArray *dropdirs;        /* of struct config_dropdir* */
 };

@@ -46,8 +46,10 @@ int ingest_deadlines(struct ingest *in, int64_t received_at, struct store_deadli
 	out->acceptance_due = g_date_time_to_unix(d.acceptance_due);
 	out->handling_due = g_date_time_to_unix(d.handling_due);
 	out->handling_due_extended = g_date_time_to_unix(d.handling_due_extended);
-	out->uncertain = d.uncertain;
-	if (d.uncertain)
+	/* The extension may never be used: only the acceptance and handling
+	   deadlines flag a complaint uncertain. */
+	out->uncertain = d.handling_uncertain;
+	if (d.handling_uncertain)
 		log_warn("calendar", "%s does not cover %d: deadlines counted Monday to Friday and "
 			 "flagged uncertain; add the year's holidays to the file",
 			 in->cfg->calendar_file, d.uncertain_year);
@@ -133,6 +135,7 @@ struct ingest *ingest_open(const struct config *cfg, GError **error)
 		ingest_free(in);
 		return NULL;
 	}
+	store_set_timezone(in->store, in->tz);
 	return in;
 }
 

@@ -11,6 +11,7 @@
 struct store {
 	sqlite3 *db;
 	char *path;
+	GTimeZone *tz;   /* for times in messages; default the process's zone */
 };
 
 /* Sets a STORE_ERROR_DB error "PATH: WHAT: sqlite message"; returns -1. */

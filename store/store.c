@@ -198,6 +198,7 @@ struct store *store_open(const char *path, GError **error)
 		return NULL;
 	struct store *st = g_new0(struct store, 1);
 	st->path = g_strdup(path);
+	st->tz = g_time_zone_new_local();
 	if (sqlite3_open_v2(path, &st->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) !=
 	    SQLITE_OK) {
 		store_fail(st, error, "open");
@@ -220,7 +221,14 @@ void store_free(struct store *st)
 		return;
 	sqlite3_close(st->db);
 	g_free(st->path);
+	g_time_zone_unref(st->tz);
 	g_free(st);
+}
+
+void store_set_timezone(struct store *st, GTimeZone *tz)
+{
+	g_time_zone_unref(st->tz);
+	st->tz = g_time_zone_ref(tz);
 }
 
 /* Runs a statement that returns no rows; binds are already set. */
@@ -410,6 +418,9 @@ static int store_ingest_tx(struct store *st, const struct store_source *src,
 		return -1;
 	g_autofree char *detail = g_strdup_printf("draft from %s %s", src->kind, src->origin);
 	if (store_event(st, cid, now, d->actor, "created", detail, error) < 0)
+		return -1;
+	const struct store_notice *n = d->notice != NULL ? d->notice(ref, d->notice_ctx) : NULL;
+	if (n != NULL && store_outbox_queue(st, cid, n, now, error) < 0)
 		return -1;
 	*ref_r = g_steal_pointer(&ref);
 	return 1;
@@ -639,7 +650,7 @@ GPtrArray *store_list_drafts(struct store *st, const char *channel, int64_t due_
 {
 	sqlite3_stmt *s = store_prepare(st,
 		"SELECT " STORE_COMPLAINT_COLUMNS " FROM complaints c WHERE c.status = 'draft'"
-		" AND (?1 IS NULL OR c.channel = ?1) AND (?2 = 0 OR c.acceptance_due < ?2)"
+		" AND (?1 IS NULL OR c.channel = ?1) AND (?2 = 0 OR c.acceptance_due <= ?2)"
 		" ORDER BY c.acceptance_due, c.ref", error);
 	if (s == NULL)
 		return NULL;
@@ -687,14 +698,34 @@ static const char *const store_reasons[] = {
 	"not_customer", "agent_unauthorized", "duplicate", "in_proceedings", "no_substance",
 	"incomplete", "other", NULL };
 
+static int store_coded_error(GError **error, int code, const char *fmt, va_list ap)
+	G_GNUC_PRINTF(3, 0);
+static int store_coded_error(GError **error, int code, const char *fmt, va_list ap)
+{
+	g_autofree char *msg = g_strdup_vprintf(fmt, ap);
+	g_set_error_literal(error, STORE_ERROR, code, msg);
+	return -1;
+}
+
+/* A transition refused because of the complaint's state. */
 static int store_state_error(GError **error, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
 static int store_state_error(GError **error, const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
-	g_autofree char *msg = g_strdup_vprintf(fmt, ap);
+	store_coded_error(error, STORE_ERROR_STATE, fmt, ap);
 	va_end(ap);
-	g_set_error_literal(error, STORE_ERROR, STORE_ERROR_STATE, msg);
+	return -1;
+}
+
+/* A decision that is wrong in itself (unknown reason, missing note). */
+static int store_invalid_error(GError **error, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
+static int store_invalid_error(GError **error, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	store_coded_error(error, STORE_ERROR_INVALID, fmt, ap);
+	va_end(ap);
 	return -1;
 }
 
@@ -705,18 +736,18 @@ static int store_check_decision(const char *ref, const struct store_decision *de
 		return 0;
 	if (strcmp(dec->status, "merged") == 0) {
 		if (dec->merged_into == NULL || strcmp(dec->merged_into, ref) == 0)
-			return store_state_error(error, "%s cannot be merged into itself", ref);
+			return store_invalid_error(error, "%s cannot be merged into itself", ref);
 		return 0;
 	}
 	if (strcmp(dec->status, "not_accepted") != 0)
-		return store_state_error(error, "unknown decision \"%s\"", dec->status);
+		return store_invalid_error(error, "unknown decision \"%s\"", dec->status);
 	if (dec->reason == NULL || !g_strv_contains(store_reasons, dec->reason)) {
 		g_autofree char *codes = g_strjoinv(", ", (char **)store_reasons);
-		return store_state_error(error, "unknown reason \"%s\": expected one of %s",
+		return store_invalid_error(error, "unknown reason \"%s\": expected one of %s",
 					 dec->reason != NULL ? dec->reason : "", codes);
 	}
 	if (strcmp(dec->reason, "other") == 0 && (dec->note == NULL || *dec->note == '\0'))
-		return store_state_error(error, "reason \"other\" needs a note saying why");
+		return store_invalid_error(error, "reason \"other\" needs a note saying why");
 	return 0;
 }
 
@@ -732,7 +763,8 @@ static int64_t store_draft_id(struct store *st, const char *ref, GError **error)
 	if (sqlite3_step(s) != SQLITE_ROW) {
 		g_set_error(error, STORE_ERROR, STORE_ERROR_NOT_FOUND, "no complaint %s", ref);
 	} else if (strcmp((const char *)sqlite3_column_text(s, 1), "draft") != 0) {
-		g_autoptr(GDateTime) at = g_date_time_new_from_unix_local(sqlite3_column_int64(s, 3));
+		g_autoptr(GDateTime) utc = g_date_time_new_from_unix_utc(sqlite3_column_int64(s, 3));
+		g_autoptr(GDateTime) at = g_date_time_to_timezone(utc, st->tz);
 		g_autofree char *when = g_date_time_format(at, "%Y-%m-%d %H:%M:%S %:z");
 		const unsigned char *by = sqlite3_column_text(s, 2);
 		store_state_error(error, "%s was already decided (%s) by %s at %s", ref,
@@ -795,7 +827,10 @@ static int store_decide_tx(struct store *st, const char *ref, const struct store
 		dec->merged_into ? "into " : "", dec->merged_into ? dec->merged_into : "",
 		dec->note ? (dec->reason || dec->merged_into ? ": " : "") : "",
 		dec->note ? dec->note : "");
-	return store_event(st, id, dec->at, dec->actor, dec->status, detail, error);
+	if (store_event(st, id, dec->at, dec->actor, dec->status, detail, error) < 0)
+		return -1;
+	return dec->notice != NULL && store_outbox_queue(st, id, dec->notice, dec->at, error) < 0 ?
+		-1 : 0;
 }
 
 int store_decide(struct store *st, const char *ref, const struct store_decision *dec,

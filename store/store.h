@@ -17,6 +17,7 @@ enum store_error_code {
 	STORE_ERROR_NOT_FOUND,   /* no such complaint */
 	STORE_ERROR_STATE,       /* transition refused */
 	STORE_ERROR_SCHEMA,      /* database newer than this program */
+	STORE_ERROR_INVALID,     /* a request wrong in itself (unknown reason code ...) */
 };
 
 #define STORE_SCHEMA_VERSION 1
@@ -27,6 +28,8 @@ struct store;
    NULL with error. */
 struct store *store_open(const char *path, GError **error);
 void store_free(struct store *st);
+/* The zone in which times in error messages are written (a reference is taken). */
+void store_set_timezone(struct store *st, GTimeZone *tz);
 int store_schema_version(struct store *st);
 
 /* One ingested original. */
@@ -50,6 +53,23 @@ struct store_attachment {
 	bool risky;
 };
 
+/* A notice to queue in the outbox, in the same transaction as the event that
+   causes it (see "Outbox" below). Strings are borrowed. */
+struct store_notice {
+	const char *kind;         /* "acknowledgment", "acceptance", "non_acceptance" ... */
+	const char *recipient;    /* an e-mail address, or NULL: rendered for the post */
+	const char *message_id;   /* its own Message-ID, fixed now: "<...@...>" */
+	const char *in_reply_to;  /* the complaint's Message-ID, or NULL */
+	const char *subject, *body;   /* rendered, UTF-8 */
+	unsigned max_per_day;     /* not 0: not queued when the recipient already has this
+				     many notices of this kind from the last 24 hours */
+};
+
+/* Renders the notice of a draft once its reference is numbered, inside the
+   transaction. Returns a notice owned by ctx (valid until store_ingest
+   returns), or NULL for none. */
+typedef const struct store_notice *(*store_notice_fn)(const char *ref, void *ctx);
+
 /* A new draft complaint. */
 struct store_draft {
 	const char *channel;             /* "email", "letter", "fax" */
@@ -63,6 +83,8 @@ struct store_draft {
 	const struct store_account *accounts;    size_t n_accounts;
 	const struct store_attachment *attachments; size_t n_attachments;
 	const char *actor;               /* who records it: "intake" */
+	store_notice_fn notice;          /* the acknowledgment to queue, or NULL */
+	void *notice_ctx;
 };
 
 /* If a source with the same origin or the same content hash is already
@@ -109,6 +131,7 @@ struct store_complaint_source { char *kind, *origin, *sha256, *spool_path; int64
 void store_complaint_free(struct store_complaint *c);
 
 /* Drafts ordered by acceptance due (then reference). channel may be NULL;
+   due_before, when not 0, keeps those due at or before it;
    due_before 0 means no bound. Returns a GPtrArray of complaints (free with
    g_ptr_array_unref) or NULL with error. */
 GPtrArray *store_list_drafts(struct store *st, const char *channel, int64_t due_before,
@@ -125,6 +148,7 @@ struct store_decision {
 	const char *merged_into;  /* merged: the other reference */
 	const char *actor;
 	int64_t at;
+	const struct store_notice *notice;   /* queued with the decision, or NULL */
 };
 
 /* Applies the decision if the complaint is still a draft; one of two
@@ -150,5 +174,94 @@ int store_recompute_deadlines(struct store *st, store_deadline_fn fn, void *ctx,
 typedef void (*store_source_fn)(const char *origin, const char *sha256, const char *spool_path,
 				void *ctx);
 int store_foreach_source(struct store *st, store_source_fn fn, void *ctx, GError **error);
+
+/* Outbox (store/outbox.c) */
+
+/* Queues a notice for complaint_id (0: none), inside the caller's
+   transaction or alone. A notice with a recipient starts "pending", due now;
+   one without waits for the drainer to render it for the post. Returns 1
+   when queued, 0 when max_per_day refused it (an event records that), -1 on
+   error. */
+int store_outbox_queue(struct store *st, int64_t complaint_id, const struct store_notice *n,
+		       int64_t now, GError **error);
+
+/* One outbox row as read back. Strings are owned by the struct. */
+struct store_outbox_row {
+	int64_t id;
+	char *ref;                 /* the complaint's reference, or NULL */
+	char *kind, *recipient, *message_id, *in_reply_to, *subject, *body, *print_path;
+	char *state;               /* "pending", "sent", "failed", "print" (rendered for post) */
+	int attempts;
+	int64_t next_attempt_at, created_at, sent_at;   /* 0 when unset */
+	char *last_error;
+	char *name, *address;      /* the complainant's name and postal address, or NULL */
+};
+void store_outbox_row_free(struct store_outbox_row *r);
+
+/* Every row, newest first (state may be NULL for all). A GPtrArray of
+   struct store_outbox_row* (free with g_ptr_array_unref), or NULL with error. */
+GPtrArray *store_outbox_list(struct store *st, const char *state, GError **error);
+
+/* Takes up to `max` pending rows due at `now`, oldest first, each leased
+   until now + lease_s so that a second drainer does not send it too (a
+   drainer that dies leaves it due again when the lease ends). Returns the
+   rows as store_outbox_list does, or NULL with error. */
+GPtrArray *store_outbox_claim(struct store *st, int64_t now, int64_t lease_s, unsigned max,
+			      GError **error);
+
+/* After the server's acceptance: state "sent", attempts + 1. Returns 0 or -1. */
+int store_outbox_sent(struct store *st, int64_t id, int64_t now, GError **error);
+/* After a failed attempt: attempts + 1 and last_error; stays pending, due at
+   retry_at, or, when retry_at is 0, becomes "failed". Returns 0 or -1. */
+int store_outbox_attempt_failed(struct store *st, int64_t id, const char *error_text,
+				int64_t retry_at, GError **error);
+/* A notice rendered for the post: state "print" with its file. Returns 0 or -1. */
+int store_outbox_printed(struct store *st, int64_t id, const char *path, int64_t now,
+			 GError **error);
+/* Requeues a failed notice (attempts from 0, due now), with an event naming
+   the actor. STORE_ERROR_NOT_FOUND for no such row, STORE_ERROR_STATE when it
+   is not failed. Returns 0 or -1. */
+int store_outbox_requeue(struct store *st, int64_t id, const char *actor, int64_t now,
+			 GError **error);
+
+/* How many rows are in each state (for intake status). */
+struct store_outbox_counts { int64_t pending, sent, failed, print; };
+int store_outbox_count(struct store *st, struct store_outbox_counts *out, GError **error);
+
+/* Source state (store/sources.c) */
+
+/* What a poller or watcher knows about one source: the progress it keeps
+   across restarts and what `intake status` shows. The key `name` is the
+   configuration section ("imap main", "dropdir letters"). Times are Unix
+   seconds, 0 when unset; uidvalidity 0 when unknown. Strings are owned. */
+struct store_source_state {
+	char *name, *kind;
+	char *state;               /* "ok", "error", "auth_failed", "oversize", ... */
+	int64_t uidvalidity, last_uid;
+	int64_t last_poll_at, last_ok_at, last_error_at;
+	char *last_error;          /* or NULL */
+	int64_t ingested, backlog;
+};
+void store_source_state_clear(struct store_source_state *s);
+
+/* Reads one source's state. Returns 1 and fills *out, 0 when it has none
+   yet (*out then holds name, kind and state "new"), -1 on error. */
+int store_source_state_get(struct store *st, const char *name, const char *kind,
+			   struct store_source_state *out, GError **error);
+/* Writes every field (insert or replace). Returns 0 or -1. */
+int store_source_state_put(struct store *st, const struct store_source_state *s,
+			   GError **error);
+/* Every source's state, by name: a GPtrArray of struct store_source_state*
+   (free with g_ptr_array_unref), or NULL with error. */
+GPtrArray *store_source_state_list(struct store *st, GError **error);
+
+/* Whether an original with this origin is stored. Returns 1, 0, or -1. */
+int store_source_origin_known(struct store *st, const char *origin, GError **error);
+/* Whether a message with this Message-ID came from the same place under
+   another prefix: an origin starting with `prefix` ("imap:main:") but not with
+   `except` ("imap:main:1700000000:"). Used after a UIDVALIDITY change so
+   that a mailbox rescanned creates no duplicates. Returns 1, 0, or -1. */
+int store_source_message_id_known(struct store *st, const char *message_id,
+				  const char *prefix, const char *except, GError **error);
 
 #endif

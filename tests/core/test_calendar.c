@@ -185,6 +185,32 @@ static void test_deadline_case(void **state)
 	calendar_free(cal);
 }
 
+/* Which deadline crossed into the uncovered year: the extension alone does
+   not make a complaint's clock uncertain. */
+static void test_uncertain_per_period(void **state)
+{
+	struct calendar *cal = load_cn();
+	struct calendar_deadlines d;
+
+	(void)state;
+	deadlines_of(cal, "2026-11-23T10:00:00+08:00", 0, &d);
+	assert_true(d.uncertain);
+	assert_false(d.acceptance_uncertain);
+	assert_false(d.handling_uncertain);
+	assert_int_equal(d.uncertain_year, 2027);
+	calendar_deadlines_clear(&d);
+	deadlines_of(cal, "2026-12-28T10:00:00+08:00", 0, &d);
+	assert_false(d.acceptance_uncertain);
+	assert_true(d.handling_uncertain);
+	assert_due(d.acceptance_due, "2026-12-31", 0, "+08:00");
+	calendar_deadlines_clear(&d);
+	deadlines_of(cal, "2026-12-30T10:00:00+08:00", 0, &d);
+	assert_true(d.acceptance_uncertain);
+	assert_true(d.handling_uncertain);
+	calendar_deadlines_clear(&d);
+	calendar_free(cal);
+}
+
 static void test_load_cn_conf(void **state)
 {
 	struct calendar *cal = load_cn();
@@ -638,6 +664,7 @@ int main(void)
 		cmocka_unit_test(test_parse_errors),
 		cmocka_unit_test(test_parse_error_quoting),
 		cmocka_unit_test(test_load_errors),
+		cmocka_unit_test(test_uncertain_per_period),
 		cmocka_unit_test(test_format_leniency),
 	};
 	struct CMUnitTest tests[G_N_ELEMENTS(fixed) + G_N_ELEMENTS(deadline_cases)];

@@ -542,3 +542,133 @@ def exe_bytes(tag):
     stub += b"PE\x00\x00" + b"\x4c\x01\x01\x00" + bytes(16)
     stub += b"corpus-test-" + tag.encode("ascii") + bytes(32)
     return bytes(stub)
+
+
+# ---------------------------------------------------------------- people
+
+def id_number(area, birth, seq):
+    """An 18-character resident ID with a correct ISO 7064 MOD 11-2 check."""
+    body = "%s%s%s" % (area, birth, seq)
+    weights = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2]
+    total = sum(int(c) * w for c, w in zip(body, weights))
+    return body + "10X98765432"[total % 11]
+
+
+def bad_check(idn):
+    """The same ID with a wrong check character (a decoy)."""
+    return idn[:17] + ("0" if idn[17] != "0" else "1")
+
+
+def fullwidth(s):
+    return "".join(chr(ord(c) + 0xFEE0) if "0" <= c <= "9" else c for c in s)
+
+
+def mobile():
+    return R.choice(["135", "136", "137", "138", "139", "150", "158", "186", "188"]) + \
+        "".join(R.choice("0123456789") for _ in range(8))
+
+
+def msgid(domain):
+    return "<%s.%s@%s>" % (rand_hex(12), rand_alnum(6), domain)
+
+
+# ---------------------------------------------------------------- messages
+
+MAILS = []
+
+
+def expect(frm, subject, **kw):
+    """The expected record fields; frm is (name, address)."""
+    e = {
+        "channel": "email",
+        "from": {"address": frm[1], "name": frm[0]},
+        "subject": subject,
+        "complainant": {"name": frm[0], "email": frm[1], "phone": ""},
+        "forwarded_by": None,
+        "major": False,
+        "auto_submitted": None,
+        "reference": None,
+        "attachments": [],
+        "accounts": [],
+        "id_numbers": [],
+        "phones": [],
+        "emails": [],
+    }
+    e.update(kw)
+    return e
+
+
+def add(name, desc, data, exp):
+    exp = dict(exp)
+    exp["description"] = desc
+    MAILS.append((name, data, exp))
+
+
+def std_headers(frm, subject, dt, mid, mailer=None, to=MAILBOX, extra=(),
+                mime=True, env_from=None, helo="smtp.qq.com"):
+    """Trace, From, To, Subject, Date, Message-ID, mailer and MIME headers.
+    frm and subject are header values (str or bytes) or full header lines
+    (bytes ending in CRLF, for folded subjects)."""
+    frm_addr = env_from
+    if frm_addr is None:
+        s = frm if isinstance(frm, str) else frm.decode("latin-1")
+        frm_addr = s[s.rfind("<") + 1:].rstrip(">") if "<" in s else s
+    lines = trace(frm_addr, dt, helo)
+    lines.append(H("From", frm))
+    lines.append(H("To", to))
+    if isinstance(subject, bytes) and subject.startswith(b"Subject:"):
+        lines.append(subject)
+    else:
+        lines.append(H("Subject", subject))
+    lines.append(H("Date", rfcdate(dt)))
+    lines.append(H("Message-ID", mid))
+    if mailer:
+        lines.append(H(mailer[0], mailer[1]))
+    lines.extend(extra)
+    if mime:
+        lines.append(H("MIME-Version", "1.0"))
+    return lines
+
+
+def text_part(text, label, cte="base64", subtype="plain", extra=(), quote_cs=True):
+    data = enc(text, label)
+    if cte == "base64":
+        body = b64_body(data)
+    elif cte == "quoted-printable":
+        body = qp_body(data)
+    else:
+        body = data
+    cs = '"%s"' % label if quote_cs else label
+    return leaf("text/%s; charset=%s" % (subtype, cs), body, cte, extra)
+
+
+def single(headers, part):
+    return b"".join(headers) + part
+
+
+def multi(headers, subtype, parts, boundary=None, preamble=None):
+    boundary = boundary or "----=_Part_%s" % rand_hex(16)
+    return b"".join(headers) + multipart_leaf(subtype, boundary, parts, preamble)
+
+
+def rfc822_part(inner, filename=None):
+    extra = []
+    if filename:
+        extra.append(H("Content-Disposition", 'attachment; filename="%s"' % filename))
+    return leaf("message/rfc822" + ('; name="%s"' % filename if filename else ""),
+                inner, "7bit" if inner.isascii() else "8bit", extra)
+
+
+def att_expect(filename, data, detected, risky=False):
+    import hashlib
+    return {"filename": filename, "detected_type": detected, "risky": risky,
+            "size": len(data), "sha256": hashlib.sha256(data).hexdigest()}
+
+
+FOXMAIL = ("X-Mailer", "Foxmail 7.2.25.228[cn]")
+OUTLOOK = ("X-Mailer", "Microsoft Outlook 16.0")
+APPLE = ("X-Mailer", "Apple Mail (2.3774.200.91.1.1)")
+TBIRD = ("User-Agent", "Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:115.0) Gecko/20100101 Thunderbird/115.16.0")
+COREMAIL = ("X-Mailer", "Coremail Webmail Server Version XT5.0.14 build 20230109(dcb5de15)")
+QQMAIL = ("X-QQ-Mailer", "QQMail 2.x")
+

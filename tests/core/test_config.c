@@ -1,0 +1,168 @@
+/* The configuration: defaults, relative paths, and errors that name the file,
+   section, key, value and what was expected. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <string.h>
+
+#include "core/config.h"
+
+static struct config *load(const char *text, GError **err)
+{
+	return config_load_data(text, strlen(text), "/etc/intake/intake.conf", err);
+}
+
+/* Loads text expecting an error; checks that each of the words is in it. */
+static void expect_error(const char *text, const char *const *words)
+{
+	GError *err = NULL;
+	struct config *cfg = load(text, &err);
+	assert_null(cfg);
+	assert_non_null(err);
+	for (size_t i = 0; words[i] != NULL; i++) {
+		if (strstr(err->message, words[i]) == NULL)
+			fail_msg("\"%s\" not in error \"%s\"", words[i], err->message);
+	}
+	g_error_free(err);
+}
+
+static void test_defaults(void **state)
+{
+	(void)state;
+	GError *err = NULL;
+	struct config *cfg = load("", &err);
+	assert_non_null(cfg);
+	assert_string_equal(cfg->timezone, "Asia/Shanghai");
+	assert_int_equal(cfg->acceptance_days, 3);
+	assert_int_equal(cfg->handling_days, 20);
+	assert_int_equal(cfg->extension_days, 20);
+	assert_int_equal(cfg->close_of_business, -1);
+	assert_string_equal(cfg->reference_prefix, "TS");
+	assert_int_equal(cfg->limits.mime_depth, 20);
+	assert_int_equal(cfg->limits.message_bytes, 50u << 20);
+	assert_int_equal(cfg->imap->len, 0);
+	assert_null(cfg->smtp.url);
+	config_free(cfg);
+}
+
+static void test_relative_paths(void **state)
+{
+	(void)state;
+	GError *err = NULL;
+	struct config *cfg = load("[store]\npath = ../var/x.db\nspool = /srv/spool\n"
+				  "[calendar]\nfile = calendar/cn.conf\nclose_of_business = 17:30\n",
+				  &err);
+	assert_non_null(cfg);
+	assert_string_equal(cfg->store_path, "/etc/intake/../var/x.db");
+	assert_string_equal(cfg->spool_path, "/srv/spool");
+	assert_string_equal(cfg->calendar_file, "/etc/intake/calendar/cn.conf");
+	assert_int_equal(cfg->close_of_business, 17 * 60 + 30);
+	config_free(cfg);
+}
+
+static void test_bad_values_named(void **state)
+{
+	(void)state;
+	expect_error("[calendar]\ntimezone = Mars/Olympus\n",
+		     (const char *const[]){ "/etc/intake/intake.conf", "[calendar]", "timezone",
+					    "Mars/Olympus", "expected", NULL });
+	expect_error("[calendar]\nclose_of_business = 25:99\n",
+		     (const char *const[]){ "close_of_business", "25:99", "HH:MM", NULL });
+	expect_error("[limits]\nmessage_bytes = lots\n",
+		     (const char *const[]){ "[limits]", "message_bytes", "lots", "size", NULL });
+	expect_error("[calendar]\nacceptance_days = -3\n",
+		     (const char *const[]){ "acceptance_days", "-3", NULL });
+	expect_error("[intake]\nlog_level = loud\n",
+		     (const char *const[]){ "log_level", "loud", "debug, info, warn or error", NULL });
+}
+
+static void test_unknown_key_and_section(void **state)
+{
+	(void)state;
+	expect_error("[store]\npaht = x.db\n", (const char *const[]){ "[store]", "paht", NULL });
+	expect_error("[stroe]\npath = x.db\n", (const char *const[]){ "stroe", NULL });
+}
+
+static void test_imap_section(void **state)
+{
+	(void)state;
+	GError *err = NULL;
+	struct config *cfg = load("[imap main]\nurl = imaps://127.0.0.1:993/INBOX\nuser = ts\n"
+				  "password_file = imap.pass\nafter = move:Processed\n"
+				  "poll_interval = 2m\n", &err);
+	assert_non_null(cfg);
+	assert_int_equal(cfg->imap->len, 1);
+	const struct config_imap *m = cfg->imap->pdata[0];
+	assert_string_equal(m->name, "main");
+	assert_string_equal(m->after, "move:Processed");
+	assert_int_equal(m->poll_interval_s, 120);
+	assert_string_equal(m->password_file, "/etc/intake/imap.pass");
+	assert_true(m->tls_verify);
+	config_free(cfg);
+	expect_error("[imap main]\nurl = http://x/INBOX\nuser = ts\npassword_file = p\n",
+		     (const char *const[]){ "[imap main]", "url", "http://x/INBOX", NULL });
+	expect_error("[imap main]\nurl = imaps://x/INBOX\nuser = ts\npassword_file = p\n"
+		     "after = delete\n",
+		     (const char *const[]){ "after", "delete", "move:FOLDER or flag", NULL });
+}
+
+static void test_parsers(void **state)
+{
+	(void)state;
+	uint64_t v = 0;
+	int m = 0;
+	assert_int_equal(config_parse_duration("90", &v), 0);
+	assert_int_equal(v, 90);
+	assert_int_equal(config_parse_duration("5m", &v), 0);
+	assert_int_equal(v, 300);
+	assert_int_equal(config_parse_duration("1d", &v), 0);
+	assert_int_equal(v, 86400);
+	assert_int_equal(config_parse_duration("5x", &v), -1);
+	assert_int_equal(config_parse_duration("", &v), -1);
+	assert_int_equal(config_parse_size("25M", &v), 0);
+	assert_int_equal(v, 25u << 20);
+	assert_int_equal(config_parse_size("10k", &v), 0);
+	assert_int_equal(v, 10240);
+	assert_int_equal(config_parse_size("99999999999999999999G", &v), -1);
+	assert_int_equal(config_parse_clock("17:30", &m), 0);
+	assert_int_equal(m, 1050);
+	assert_int_equal(config_parse_clock("24:00", &m), -1);
+	assert_int_equal(config_parse_clock("7:3", &m), -1);
+}
+
+static void test_default_path(void **state)
+{
+	(void)state;
+	assert_string_equal(config_default_path("/x.conf"), "/x.conf");
+	setenv("INTAKE_CONFIG", "/env.conf", 1);
+	assert_string_equal(config_default_path(NULL), "/env.conf");
+	unsetenv("INTAKE_CONFIG");
+	assert_string_equal(config_default_path(NULL), "config/intake.conf");
+}
+
+static void test_missing_file(void **state)
+{
+	(void)state;
+	GError *err = NULL;
+	assert_null(config_load("/nonexistent/intake.conf", &err));
+	assert_non_null(strstr(err->message, "/nonexistent/intake.conf"));
+	g_error_free(err);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_defaults),
+		cmocka_unit_test(test_relative_paths),
+		cmocka_unit_test(test_bad_values_named),
+		cmocka_unit_test(test_unknown_key_and_section),
+		cmocka_unit_test(test_imap_section),
+		cmocka_unit_test(test_parsers),
+		cmocka_unit_test(test_default_path),
+		cmocka_unit_test(test_missing_file),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

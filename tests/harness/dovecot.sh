@@ -1,0 +1,173 @@
+# A private Dovecot for the integration tests and benchmarks: IMAP on
+# 127.0.0.1 (plaintext + STARTTLS, and IMAPS) at free ports, its own
+# configuration, certificate, users and Maildirs under one temporary folder.
+# Source it from sh, then:
+#   dovecot_start DIR          start; sets DOVECOT_PORT, DOVECOT_SPORT (imaps),
+#                              DOVECOT_CA (the self-signed certificate), DOVECOT_DIR
+#   dovecot_stop               stop it (safe to call twice, or when it died)
+#   dovecot_deliver USER FILE [EPOCH] [FOLDER]
+#                              put a message into USER's INBOX (or FOLDER), with
+#                              INTERNALDATE = EPOCH (the Maildir file's mtime)
+#   dovecot_maildir USER [FOLDER]   the Maildir of a folder
+#   dovecot_adm ARGS...        doveadm against this instance
+# Users: alice, bob, carol; the password of each is "NAME-secret".
+# Dovecot refuses uid 0 for mail: mail processes run as nobody:nogroup.
+
+DOVECOT_DIR=""
+DOVECOT_PORT=""
+DOVECOT_SPORT=""
+DOVECOT_CA=""
+
+dovecot__free_port() {
+	/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+}
+
+dovecot__wait_port() { # port tries
+	/usr/bin/python3 - "$1" "$2" <<'PY'
+import socket, sys, time
+port, tries = int(sys.argv[1]), int(sys.argv[2])
+for _ in range(tries):
+    try:
+        socket.create_connection(("127.0.0.1", port), 0.5).close()
+        sys.exit(0)
+    except OSError:
+        time.sleep(0.1)
+sys.exit(1)
+PY
+}
+
+dovecot__cert() { # dir
+	openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=localhost" \
+		-addext "subjectAltName=IP:127.0.0.1,DNS:localhost" \
+		-keyout "$1/key.pem" -out "$1/cert.pem" >/dev/null 2>&1
+}
+
+dovecot__config() { # dir
+	d=$1
+	dh=""
+	[ -r /usr/share/dovecot/dh.pem ] && dh="ssl_dh = </usr/share/dovecot/dh.pem"
+	cat >"$d/dovecot.conf" <<CONF
+base_dir = $d/run
+state_dir = $d/state
+log_path = $d/dovecot.log
+protocols = imap
+listen = 127.0.0.1
+ssl = yes
+ssl_cert = <$d/cert.pem
+ssl_key = <$d/key.pem
+$dh
+disable_plaintext_auth = no
+auth_mechanisms = plain login
+mail_location = maildir:$d/mail/%u
+mail_uid = nobody
+mail_gid = nogroup
+mail_fsync = never
+default_login_user = dovenull
+default_internal_user = dovecot
+namespace inbox {
+  inbox = yes
+  separator = /
+}
+passdb {
+  driver = passwd-file
+  args = scheme=PLAIN username_format=%u $d/users
+}
+userdb {
+  driver = static
+  args = uid=nobody gid=nogroup home=$d/home/%u
+}
+service imap-login {
+  inet_listener imap {
+    address = 127.0.0.1
+    port = $DOVECOT_PORT
+  }
+  inet_listener imaps {
+    address = 127.0.0.1
+    port = $DOVECOT_SPORT
+    ssl = yes
+  }
+}
+service pop3-login {
+  inet_listener pop3 {
+    port = 0
+  }
+  inet_listener pop3s {
+    port = 0
+  }
+}
+protocol imap {
+  mail_max_userip_connections = 50
+}
+CONF
+}
+
+dovecot_maildir() { # user [folder]
+	if [ -z "${2:-}" ] || [ "$2" = INBOX ]; then
+		echo "$DOVECOT_DIR/mail/$1"
+	else
+		echo "$DOVECOT_DIR/mail/$1/.$2"
+	fi
+}
+
+dovecot__mkmaildir() { # path
+	mkdir -p "$1/cur" "$1/new" "$1/tmp"
+	chown -R nobody:nogroup "$DOVECOT_DIR/mail"
+}
+
+dovecot_start() { # dir
+	DOVECOT_DIR=$1
+	mkdir -p "$DOVECOT_DIR/run" "$DOVECOT_DIR/state" "$DOVECOT_DIR/mail" "$DOVECOT_DIR/home"
+	DOVECOT_PORT=$(dovecot__free_port)
+	DOVECOT_SPORT=$(dovecot__free_port)
+	while [ "$DOVECOT_SPORT" = "$DOVECOT_PORT" ]; do DOVECOT_SPORT=$(dovecot__free_port); done
+	dovecot__cert "$DOVECOT_DIR" || { echo "# dovecot: openssl failed" >&2; return 1; }
+	DOVECOT_CA=$DOVECOT_DIR/cert.pem
+	: >"$DOVECOT_DIR/users"
+	for u in alice bob carol; do
+		echo "$u:{PLAIN}$u-secret" >>"$DOVECOT_DIR/users"
+		mkdir -p "$DOVECOT_DIR/home/$u"
+		dovecot__mkmaildir "$DOVECOT_DIR/mail/$u"
+	done
+	chown -R nobody:nogroup "$DOVECOT_DIR/home"
+	dovecot__config "$DOVECOT_DIR"
+	chmod 755 "$DOVECOT_DIR"
+	dovecot -c "$DOVECOT_DIR/dovecot.conf" || { echo "# dovecot failed to start:" >&2; \
+		sed 's/^/# /' "$DOVECOT_DIR/dovecot.log" >&2; return 1; }
+	dovecot__wait_port "$DOVECOT_PORT" 100 && dovecot__wait_port "$DOVECOT_SPORT" 100 || {
+		echo "# dovecot does not listen on $DOVECOT_PORT" >&2; return 1; }
+	export DOVECOT_DIR DOVECOT_PORT DOVECOT_SPORT DOVECOT_CA
+}
+
+# Starts it again on the same ports and folders (after dovecot_stop).
+dovecot_restart() {
+	dovecot -c "$DOVECOT_DIR/dovecot.conf" && dovecot__wait_port "$DOVECOT_PORT" 100
+}
+
+dovecot_stop() {
+	[ -n "$DOVECOT_DIR" ] || return 0
+	pidf="$DOVECOT_DIR/run/master.pid"
+	[ -f "$pidf" ] || return 0
+	pid=$(cat "$pidf")
+	kill "$pid" 2>/dev/null || { rm -f "$pidf"; return 0; }
+	i=0
+	while kill -0 "$pid" 2>/dev/null && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
+	kill -9 "$pid" 2>/dev/null
+	rm -f "$pidf"
+	return 0
+}
+
+dovecot_adm() {
+	doveadm -c "$DOVECOT_DIR/dovecot.conf" "$@"
+}
+
+dovecot__seq=0
+dovecot_deliver() { # user file [epoch] [folder]
+	md=$(dovecot_maildir "$1" "${4:-}")
+	[ -d "$md/new" ] || dovecot__mkmaildir "$md"
+	dovecot__seq=$((dovecot__seq + 1))
+	name="$(date +%s).M${dovecot__seq}P$$.harness"
+	cp "$2" "$md/tmp/$name"
+	[ -n "${3:-}" ] && touch -d "@$3" "$md/tmp/$name"
+	chown nobody:nogroup "$md/tmp/$name"
+	mv "$md/tmp/$name" "$md/new/$name"
+}
