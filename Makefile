@@ -26,7 +26,7 @@ CLI_OBJS  := $(CLI_SRCS:%.c=$(BUILD)/obj/%.o)
 TEST_BINS := $(patsubst tests/%.c,$(BUILD)/tests/%,$(TEST_SRCS))
 LIB       := $(BUILD)/libintake.a
 
-.PHONY: all deps test unit check-asan fuzz fuzz-build fuzz-replay demo clean bench install
+.PHONY: all deps test unit check-asan fuzz fuzz-build fuzz-replay demo clean bench bench-build install
 all: $(BUILD)/intake
 
 $(BUILD)/obj/%.o: %.c
@@ -80,6 +80,12 @@ test: deps
 
 demo: deps all
 	@sh tools/demo.sh
+
+BENCH_BINS := $(patsubst bench/%.c,$(BUILD)/bench/%,$(wildcard bench/*.c))
+$(BUILD)/bench/%: bench/%.c $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $< $(LIB) $(LDFLAGS) $(LDLIBS)
+bench-build: $(BENCH_BINS)
 
 bench: deps all
 	@sh bench/run.sh
