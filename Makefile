@@ -8,7 +8,7 @@
 
 BUILD    ?= build
 CC       ?= cc
-PKGS     := gmime-3.0 glib-2.0 libcurl libmagic sqlite3 libuv libxml-2.0
+PKGS     := gmime-3.0 glib-2.0 libcurl libmagic sqlite3 libuv libxml-2.0 libzip
 WARN     := -std=c17 -Wall -Wextra -Wformat=2 -Werror
 CPPFLAGS += -D_GNU_SOURCE -I. $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 CFLAGS   ?= -O2 -g
@@ -89,6 +89,24 @@ bench-build: $(BENCH_BINS)
 
 bench: deps all
 	@sh bench/run.sh
+
+# make install [PREFIX=/usr/local] [DESTDIR=]: the binary, the systemd unit,
+# the example configuration, the calendar and the templates. An existing
+# /etc/intake/intake.conf is kept.
+PREFIX  ?= /usr/local
+SYSCONF ?= /etc/intake
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/systemd/system \
+		$(DESTDIR)$(PREFIX)/share/doc/intake $(DESTDIR)$(SYSCONF)/calendar $(DESTDIR)$(SYSCONF)/templates
+	install -m 0755 $(BUILD)/intake $(DESTDIR)$(PREFIX)/bin/intake
+	sed 's|/usr/local|$(PREFIX)|g; s|/etc/intake|$(SYSCONF)|g' config/intake.service >$(BUILD)/intake.service
+	install -m 0644 $(BUILD)/intake.service $(DESTDIR)$(PREFIX)/lib/systemd/system/intake.service
+	install -m 0644 README.md $(DESTDIR)$(PREFIX)/share/doc/intake/README.md
+	install -m 0644 config/calendar/*.conf $(DESTDIR)$(SYSCONF)/calendar/
+	[ ! -d config/templates ] || cp -R config/templates/. $(DESTDIR)$(SYSCONF)/templates/
+	sed 's|\.\./var/|/var/lib/intake/|' config/intake.conf >$(BUILD)/intake.conf
+	[ -e $(DESTDIR)$(SYSCONF)/intake.conf ] || install -m 0640 $(BUILD)/intake.conf $(DESTDIR)$(SYSCONF)/intake.conf
+	install -m 0644 $(BUILD)/intake.conf $(DESTDIR)$(SYSCONF)/intake.conf.example
 
 clean:
 	rm -rf build build-asan build-fuzz
