@@ -44,6 +44,14 @@ char *cli_time_human(int64_t t, GTimeZone *tz);
    "2026-02-13"); a time without zone is in tz. NULL if unreadable. */
 GDateTime *cli_parse_time(const char *text, GTimeZone *tz);
 
+/* The current time in Unix seconds: the real time, unless $INTAKE_NOW is
+   set. INTAKE_NOW is a test and demo hook, never needed in production: an
+   RFC 3339 time ("2026-10-09T10:00:00+08:00"; read like cli_parse_time, a
+   time without zone in the process's local zone) that commands use as "now"
+   (the time left of drafts ...). An unreadable value is reported on stderr
+   and the real time is used. */
+int64_t cli_now(void);
+
 /* Prints an error to stderr as "intake CMD: MESSAGE". */
 void cli_error(const char *cmd, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
 
@@ -56,5 +64,8 @@ int cmd_accept(const char *cfg_path, int argc, char **argv);
 int cmd_reject(const char *cfg_path, int argc, char **argv);
 int cmd_merge(const char *cfg_path, int argc, char **argv);
 int cmd_verify(const char *cfg_path, int argc, char **argv);
+int cmd_edit(const char *cfg_path, int argc, char **argv);
+int cmd_export(const char *cfg_path, int argc, char **argv);
+int cmd_customers(const char *cfg_path, int argc, char **argv);
 
 #endif

@@ -158,7 +158,7 @@ static void drafts_print_json(struct ingest *in, GPtrArray *list, int64_t now)
 static int drafts_run(struct ingest *in, const struct drafts_opts *o)
 {
 	GError *err = NULL;
-	int64_t now = g_get_real_time() / G_USEC_PER_SEC, before = 0;
+	int64_t now = cli_now(), before = 0;
 	uint64_t within = 0;
 	if (o->within != NULL && config_parse_duration(o->within, &within) < 0) {
 		cli_error("drafts", "--due-within \"%s\": expected a duration such as 2d, 12h, 90m",
@@ -310,7 +310,7 @@ static int show_run(struct ingest *in, const char *ref, bool json)
 		g_error_free(err);
 		return rc;
 	}
-	int64_t now = g_get_real_time() / G_USEC_PER_SEC;
+	int64_t now = cli_now();
 	if (json) {
 		struct json *j = json_new(true);
 		json_begin_object(j);

@@ -22,6 +22,9 @@ static const struct cli_command cli_commands[] = {
 	{ "accept", cmd_accept, "accept REF [--by NAME] [--note TEXT]" },
 	{ "reject", cmd_reject, "reject REF --reason CODE [--by NAME] [--note TEXT]" },
 	{ "merge", cmd_merge, "merge REF --into REF [--by NAME] [--note TEXT]" },
+	{ "edit", cmd_edit, "edit REF --set FIELD=VALUE ... [--by NAME]   correct a draft, complete the ledger" },
+	{ "export", cmd_export, "export ledger [--from DATE] [--to DATE] [--format csv|json]" },
+	{ "customers", cmd_customers, "customers import FILE.csv [--replace]   the customer registry" },
 	{ "due", cmd_due, "due [--json] RECEIVED_AT           acceptance and handling deadlines" },
 	{ "verify", cmd_verify, "verify                            originals still match their hashes" },
 };

@@ -122,3 +122,18 @@ GDateTime *cli_parse_time(const char *text, GTimeZone *tz)
 	g_autofree char *full = cli_time_add_seconds(s);
 	return g_date_time_new_from_iso8601(full, tz);
 }
+
+int64_t cli_now(void)
+{
+	const char *fake = g_getenv("INTAKE_NOW");
+	if (fake == NULL || *fake == '\0')
+		return g_get_real_time() / G_USEC_PER_SEC;
+	g_autoptr(GTimeZone) tz = g_time_zone_new_local();
+	g_autoptr(GDateTime) t = cli_parse_time(fake, tz);
+	if (t == NULL) {
+		fprintf(stderr, "intake: $INTAKE_NOW \"%s\": expected an RFC 3339 time such as "
+			"2026-10-09T10:00:00+08:00; using the real time\n", fake);
+		return g_get_real_time() / G_USEC_PER_SEC;
+	}
+	return g_date_time_to_unix(t);
+}

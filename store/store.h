@@ -264,4 +264,90 @@ int store_source_origin_known(struct store *st, const char *origin, GError **err
 int store_source_message_id_known(struct store *st, const char *message_id,
 				  const char *prefix, const char *except, GError **error);
 
+/* Review: edits, ledger, customers (store/review.c) */
+
+/* One correction asked for by a responder: `intake edit REF --set FIELD=VALUE`.
+   Fields and when they may change:
+     name, email, phone, address, subject, accounts   while the complaint is a
+       draft only: they are what the acceptance decision is based on;
+     respondent (投诉对象), request (投诉诉求), facts (主要事实和理由),
+       result (投诉结果), archived (是否归档: yes/no), remarks (备注)   at any
+       time: the ledger is completed during handling, after the decision.
+   accounts is the whole list ("3100886652,3100886653"), replacing the claimed
+   accounts. A value is trimmed; an empty value clears the field. `changed`
+   is an output: set when the value differed and an event was written. */
+struct store_edit {
+	const char *field;
+	const char *value;
+	bool changed;
+};
+
+/* The names of the fields store_edit accepts, NULL-terminated (static). */
+const char *const *store_edit_fields(void);
+
+/* Applies the edits to one complaint in one transaction, in order. Each
+   change writes one event of kind "edited" whose detail is JSON
+   {"field":F,"old":V,"new":V} (strings or null; arrays for accounts); a value
+   equal to the current one writes none. The ledger-only fields have no
+   column of their own: their value is the newest "edited" event's (see
+   store_review_fields). Nothing is applied when any edit is refused:
+   STORE_ERROR_INVALID for an unknown field or a malformed value (the message
+   says what was expected), STORE_ERROR_STATE for a draft-only field of a
+   decided complaint (naming who decided and when), STORE_ERROR_NOT_FOUND.
+   Returns the number of changes (0 to n), or -1. */
+int store_edit(struct store *st, const char *ref, struct store_edit *edits, size_t n,
+	       const char *actor, int64_t at, GError **error);
+
+/* The ledger-only fields of one complaint, as last edited (NULL when never
+   set). Strings owned by the struct; clear with store_review_fields_clear. */
+struct store_review_fields {
+	char *respondent, *request, *facts, *result, *remarks;
+	bool archived;
+};
+/* Fills *out. Returns 0, or -1 with error (STORE_ERROR_NOT_FOUND). */
+int store_review_fields_get(struct store *st, const char *ref, struct store_review_fields *out,
+			    GError **error);
+void store_review_fields_clear(struct store_review_fields *f);
+
+/* One row of the complaint ledger (客户投诉登记台账). Strings owned by the
+   row, NULL when unset; times Unix seconds, 0 when unset. The presentation
+   (labels, which text fills a cell when a field was never edited) is the
+   caller's. */
+struct store_ledger_row {
+	char *ref, *channel, *status;      /* status: draft, accepted, not_accepted, merged */
+	int64_t received_at, acceptance_due, decided_at;
+	char *decided_by, *reason, *note, *merged_into;
+	char *name, *subject, *body;
+	bool major;
+	char **accounts;                   /* NULL-terminated, full numbers */
+	struct store_review_fields review;
+};
+void store_ledger_row_free(struct store_ledger_row *r);
+
+/* Every complaint received in [from, to) (0: unbounded), by receipt time
+   then reference, whatever its state. A GPtrArray of struct
+   store_ledger_row* (free with g_ptr_array_unref), or NULL with error. */
+GPtrArray *store_ledger(struct store *st, int64_t from, int64_t to, GError **error);
+
+/* One customer of the registry. account is digits only. */
+struct store_customer {
+	const char *account, *name, *id_number, *phone;
+};
+
+/* Imports customers in one transaction: with `replace` the registry becomes
+   exactly these rows, else each row is inserted or updated by account. The
+   accounts' in_registry is read from the registry when a complaint is read,
+   so undecided complaints see the new registry at once: each draft whose
+   claimed accounts changed registry status gets an event "registry" naming
+   them, and the import itself is an event with no complaint. Sets
+   *drafts_changed_r (may be NULL). Returns the number of rows imported, or
+   -1 with error. */
+int store_customers_import(struct store *st, const struct store_customer *rows, size_t n,
+			   bool replace, const char *actor, const char *what, int64_t at,
+			   unsigned *drafts_changed_r, GError **error);
+
+/* The registry lookup: returns 1 when the account is a customer's (and sets
+   *name_r, newly allocated, when name_r is not NULL), 0 when not, -1 on error. */
+int store_customer_lookup(struct store *st, const char *account, char **name_r, GError **error);
+
 #endif
