@@ -22,6 +22,9 @@ for b in bench/bench_*.sh; do
 	echo "bench: $b" >&2
 	sh "$b" "$corpus" "$build" >>"$out" || echo "row	$(basename "$b") FAILED" >>"$out"
 done
+echo "bench: bench/imap_backlog.sh ($n mails)" >&2
+sh bench/imap_backlog.sh "$build" "$n" >"$build/bench/imap.out" 2>"$build/bench/imap.err" ||
+	echo "IMAP backlog FAILED: $(tail -n 3 "$build/bench/imap.err")" >>"$build/bench/imap.out"
 echo
 echo "intake benchmarks, $(date -u +%Y-%m-%d), $(nproc) cores, $(uname -m), corpus $n mails seed $seed"
 printf '%-58s %12s %12s %10s\n' "what" "rate" "throughput" "peak RSS"
@@ -29,3 +32,6 @@ grep '^row' "$out" | while IFS='	' read -r _ what a b c; do
 	printf '%-58s %12s %12s %10s\n' "$what" "$a" "$b" "$c"
 done
 grep '^ratio' "$out" | cut -f2- | sed 's/^/  /'
+echo
+echo "IMAP backlog (bench/imap_backlog.sh):"
+sed 's/^/  /' "$build/bench/imap.out"

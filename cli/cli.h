@@ -64,8 +64,12 @@ int cmd_accept(const char *cfg_path, int argc, char **argv);
 int cmd_reject(const char *cfg_path, int argc, char **argv);
 int cmd_merge(const char *cfg_path, int argc, char **argv);
 int cmd_verify(const char *cfg_path, int argc, char **argv);
+int cmd_remind(const char *cfg_path, int argc, char **argv);
 int cmd_edit(const char *cfg_path, int argc, char **argv);
 int cmd_export(const char *cfg_path, int argc, char **argv);
 int cmd_customers(const char *cfg_path, int argc, char **argv);
+int cmd_run(const char *cfg_path, int argc, char **argv);
+int cmd_status(const char *cfg_path, int argc, char **argv);
+int cmd_outbox(const char *cfg_path, int argc, char **argv);
 
 #endif

@@ -5,11 +5,19 @@
 
 #include "cli/cli.h"
 #include "core/log.h"
+#include "ingest/dropdir.h"
 #include "ingest/ingest.h"
 
 static bool ingest_channel_ok(const char *channel)
 {
-	return channel == NULL || strcmp(channel, "email") == 0;
+	return channel == NULL || strcmp(channel, "email") == 0 || strcmp(channel, "letter") == 0 ||
+	       strcmp(channel, "fax") == 0;
+}
+
+/* A scanned letter or a fax: its text is read (OCR), see ingest/dropdir.h. */
+static bool ingest_is_document(const char *channel)
+{
+	return channel != NULL && strcmp(channel, "email") != 0;
 }
 
 /* Prints what became of one file: "FILE: created TS20261123-0001". */
@@ -30,6 +38,21 @@ static void ingest_report(const char *file, const struct ingest_outcome *o)
 		printf("%s: not a complaint: %s (kept, no draft)\n", file, o->disposition);
 		break;
 	}
+}
+
+static int ingest_document_one(struct ingest *in, const char *channel, const char *file,
+			       int64_t received_at)
+{
+	GError *err = NULL;
+	struct ingest_outcome out;
+	if (dropdir_ingest_file(in, channel, file, received_at, &out, &err) < 0) {
+		cli_error("ingest", "%s", err->message);
+		g_error_free(err);
+		return CLI_FAIL;
+	}
+	ingest_report(file, &out);
+	ingest_outcome_clear(&out);
+	return CLI_OK;
 }
 
 static int ingest_one(struct ingest *in, const char *file, int64_t received_at)
@@ -81,7 +104,7 @@ int cmd_ingest(const char *cfg_path, int argc, char **argv)
 	g_autofree const char **owned = args;
 	if (n == 0 || !ingest_channel_ok(channel)) {
 		cli_error("ingest", n == 0 ? "expected one or more FILEs" :
-			  "--channel: expected email (letters and faxes come through drop folders)");
+			  "--channel: expected email, letter or fax");
 		return CLI_USAGE;
 	}
 	struct config *cfg = cli_config(cfg_path);
@@ -95,11 +118,29 @@ int cmd_ingest(const char *cfg_path, int argc, char **argv)
 	struct ingest *in = cli_ingest_open(cfg);
 	int rc = in == NULL ? CLI_FAIL : CLI_OK;
 	for (int i = 0; in != NULL && i < n; i++)
-		if (ingest_one(in, args[i], received_at) != CLI_OK)
+		if ((ingest_is_document(channel) ?
+		     ingest_document_one(in, channel, args[i], received_at) :
+		     ingest_one(in, args[i], received_at)) != CLI_OK)
 			rc = CLI_FAIL;
 	ingest_free(in);
 	config_free(cfg);
 	return rc;
+}
+
+static int parse_document(const struct config *cfg, const char *channel, const char *file)
+{
+	GError *err = NULL;
+	struct record *r = dropdir_parse_file(cfg, channel, file, &err);
+	if (r == NULL) {
+		cli_error("parse", "%s", err->message);
+		g_error_free(err);
+		return CLI_FAIL;
+	}
+	g_autoptr(GTimeZone) tz = g_time_zone_new_identifier(cfg->timezone);
+	g_autofree char *out = record_to_json(r, tz, true);
+	puts(out);
+	record_free(r);
+	return CLI_OK;
 }
 
 static int parse_run(const struct config *cfg, const char *file, bool json)
@@ -142,13 +183,14 @@ int cmd_parse(const char *cfg_path, int argc, char **argv)
 		return CLI_USAGE;
 	g_autofree const char **owned = args;
 	if (n != 1 || !ingest_channel_ok(channel)) {
-		cli_error("parse", n != 1 ? "expected one FILE" : "--channel: expected email");
+		cli_error("parse", n != 1 ? "expected one FILE" : "--channel: expected email, letter or fax");
 		return CLI_USAGE;
 	}
 	struct config *cfg = cli_config(cfg_path);
 	if (cfg == NULL)
 		return CLI_USAGE;
-	int rc = parse_run(cfg, args[0], json);
+	int rc = ingest_is_document(channel) ? parse_document(cfg, channel, args[0]) :
+					      parse_run(cfg, args[0], json);
 	config_free(cfg);
 	return rc;
 }

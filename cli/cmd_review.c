@@ -10,6 +10,7 @@
 #include "core/json.h"
 #include "core/log.h"
 #include "ingest/ingest.h"
+#include "notify/notify.h"
 
 /* "OVERDUE by 2 working days", "due today 23:59", "1 working day left". */
 static char *review_time_left(struct ingest *in, int64_t due, int64_t now)
@@ -368,6 +369,10 @@ static int decide_run(const char *cmd, const char *cfg_path, const char *ref,
 	int rc = CLI_FAIL;
 	GError *err = NULL;
 	dec->at = g_get_real_time() / G_USEC_PER_SEC;
+	/* the notice is rendered now and queued in the decision's transaction */
+	struct notify_notice *notice = in != NULL ?
+		notify_decision(ingest_notify(in), ingest_store(in), ref, dec) : NULL;
+	dec->notice = notify_notice_get(notice);
 	if (in != NULL && store_decide(ingest_store(in), ref, dec, &err) == 0) {
 		printf("%s: %s by %s\n", ref, dec->status, dec->actor);
 		rc = CLI_OK;
@@ -377,6 +382,7 @@ static int decide_run(const char *cmd, const char *cfg_path, const char *ref,
 		     g_error_matches(err, STORE_ERROR, STORE_ERROR_INVALID) ? CLI_USAGE : CLI_FAIL;
 		g_error_free(err);
 	}
+	notify_notice_free(notice);
 	ingest_free(in);
 	config_free(cfg);
 	return rc;

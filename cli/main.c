@@ -25,7 +25,11 @@ static const struct cli_command cli_commands[] = {
 	{ "edit", cmd_edit, "edit REF --set FIELD=VALUE ... [--by NAME]   correct a draft, complete the ledger" },
 	{ "export", cmd_export, "export ledger [--from DATE] [--to DATE] [--format csv|json]" },
 	{ "customers", cmd_customers, "customers import FILE.csv [--replace]   the customer registry" },
+	{ "remind", cmd_remind, "remind [--dry-run] [--force]      the responders' digest of due drafts" },
 	{ "due", cmd_due, "due [--json] RECEIVED_AT           acceptance and handling deadlines" },
+	{ "outbox", cmd_outbox, "outbox [--json] | outbox retry ID | outbox drain   notices and their delivery" },
+	{ "run", cmd_run, "run [--once]                      poll every source (--once: one pass, exit)" },
+	{ "status", cmd_status, "status [--json]                   sources: last poll, errors, counts" },
 	{ "verify", cmd_verify, "verify                            originals still match their hashes" },
 };
 

@@ -27,7 +27,7 @@ static const char *const config_calendar_keys[] = {
 static const char *const config_intake_keys[] = { "reference_prefix", "log_level", NULL };
 static const char *const config_limits_keys[] = {
 	"message_bytes", "mime_depth", "mime_parts", "attachment_bytes", "ocr_pages",
-	"ocr_seconds", NULL };
+	"ocr_seconds", "ocr_memory", NULL };
 static const char *const config_imap_keys[] = {
 	"url", "user", "password_file", "password_env", "after", "poll_interval",
 	"tls_ca_file", "tls_verify", "starttls", "oauth2_token_file", "max_message_size",
@@ -41,6 +41,7 @@ static const char *const config_notices_keys[] = {
 	"templates", "language", "enabled", "send_acceptance", "max_acks_per_day", "retry",
 	"print_dir", NULL };
 static const char *const config_customers_keys[] = { "file", NULL };
+static const char *const config_reminders_keys[] = { "time", "to", NULL };
 
 /* Records the first error: FILE: [GROUP] KEY = "VALUE": expected WHAT. */
 static void config_fail(struct config_reader *r, const char *group, const char *key,
@@ -310,6 +311,7 @@ static void config_read_limits(struct config_reader *r)
 	l->attachment_bytes = config_size(r, "limits", "attachment_bytes", 25u << 20);
 	l->ocr_pages = config_uint(r, "limits", "ocr_pages", 20, 1, 1000);
 	l->ocr_seconds = config_uint(r, "limits", "ocr_seconds", 120, 1, 3600);
+	l->ocr_memory = config_size(r, "limits", "ocr_memory", 2ull << 30);
 }
 
 static bool config_url_ok(const char *url, const char *const *schemes)
@@ -460,6 +462,39 @@ static void config_read_notices(struct config_reader *r)
 	config_read_retry(r, n);
 }
 
+/* [reminders] time = 09:00, to = a@x.cn, b@x.cn: both or neither. */
+static void config_read_reminders(struct config_reader *r)
+{
+	struct config_reminders *m = &r->cfg->reminders;
+	m->time = -1;
+	config_check_keys(r, "reminders", config_reminders_keys);
+	g_autofree char *time = config_get(r, "reminders", "time");
+	g_autofree char *to = config_get(r, "reminders", "to");
+	if (time == NULL && to == NULL)
+		return;
+	if (time == NULL || config_parse_clock(time, &m->time) < 0) {
+		config_fail(r, "reminders", "time", time, "a time of day HH:MM such as 09:00");
+		return;
+	}
+	g_auto(GStrv) parts = g_regex_split_simple("[,;\\s]+", to != NULL ? to : "", 0, 0);
+	GPtrArray *list = g_ptr_array_new();
+	for (size_t i = 0; parts[i] != NULL; i++) {
+		const char *a = parts[i];
+		const char *at = strchr(a, '@');
+		if (*a == '\0')
+			continue;
+		if (at == NULL || at == a || at[1] == '\0' || strchr(at + 1, '@') != NULL) {
+			config_fail(r, "reminders", "to", to, "e-mail addresses separated by commas");
+			break;
+		}
+		g_ptr_array_add(list, g_strdup(a));
+	}
+	if (list->len == 0 && !r->failed)
+		config_fail(r, "reminders", "to", to, "one or more e-mail addresses separated by commas");
+	g_ptr_array_add(list, NULL);
+	m->to = (char **)g_ptr_array_free(list, FALSE);
+}
+
 static void config_read_misc(struct config_reader *r)
 {
 	struct config *c = r->cfg;
@@ -471,6 +506,7 @@ static void config_read_misc(struct config_reader *r)
 	config_read_notices(r);
 	config_check_keys(r, "customers", config_customers_keys);
 	c->customers_file = config_path(r, "customers", "file", NULL);
+	config_read_reminders(r);
 }
 
 /* "imap main" -> "main"; NULL when the group is not of that kind. */
@@ -495,7 +531,8 @@ static bool config_name_ok(const char *name)
 static void config_read_groups(struct config_reader *r)
 {
 	static const char *const plain[] = {
-		"store", "calendar", "intake", "limits", "smtp", "notices", "customers", NULL };
+		"store", "calendar", "intake", "limits", "smtp", "notices", "customers", "reminders",
+		NULL };
 	g_auto(GStrv) groups = g_key_file_get_groups(r->kf, NULL);
 	for (size_t i = 0; groups[i] != NULL && !r->failed; i++) {
 		const char *g = groups[i], *name;
@@ -506,7 +543,7 @@ static void config_read_groups(struct config_reader *r)
 		else if (!g_strv_contains(plain, g))
 			config_fail(r, g, NULL, NULL,
 				    "unknown section; known: store, calendar, intake, limits, smtp, "
-				    "notices, customers, imap NAME, dropdir NAME (NAME: letters, digits, - _ .)");
+				    "notices, customers, reminders, imap NAME, dropdir NAME (NAME: letters, digits, - _ .)");
 	}
 }
 
@@ -516,6 +553,7 @@ void config_free(struct config *c)
 		return;
 	g_free(c->path);
 	g_free(c->dir);
+	g_strfreev(c->reminders.to);
 	g_free(c->store_path);
 	g_free(c->spool_path);
 	g_free(c->calendar_file);

@@ -20,6 +20,7 @@ struct config_limits {
 	uint64_t attachment_bytes;  /* default 25 MiB */
 	unsigned ocr_pages;         /* default 20 */
 	unsigned ocr_seconds;       /* default 120 */
+	uint64_t ocr_memory;        /* address space of one OCR child; default 2 GiB */
 };
 
 struct config_imap {
@@ -66,6 +67,12 @@ struct config_notices {
 	char *print_dir;          /* print_dir, default var/print (absolute) */
 };
 
+/* [reminders]: the daily digest of due drafts for the responders. */
+struct config_reminders {
+	int time;                 /* time = HH:MM (minutes after midnight), -1: no digest */
+	char **to;                /* to = a@x.cn, b@x.cn (NULL-terminated; NULL when off) */
+};
+
 struct config {
 	char *path;                 /* the file read */
 	char *dir;                  /* its folder: relative paths are resolved here */
@@ -85,6 +92,7 @@ struct config {
 	struct config_limits limits;     /* [limits] */
 	struct config_smtp smtp;
 	struct config_notices notices;
+	struct config_reminders reminders;
 	GPtrArray *imap;            /* of struct config_imap* */
 	GPtrArray *dropdirs;        /* of struct config_dropdir* */
 };

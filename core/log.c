@@ -3,6 +3,7 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdbool.h>
 #include <string.h>
 
 static enum log_level log_threshold = LOG_LEVEL_INFO;
@@ -75,12 +76,31 @@ static void log_append_masked(GString *out, const char *run, size_t len, unsigne
 	}
 }
 
+/* A complaint reference (TS20261123-0007: letters, 8 digits, '-', 4 digits)
+   names a complaint, not a person: it is kept as written. */
+static bool log_is_reference(const char *text, const char *p)
+{
+	if (p == text || !g_ascii_isalpha(p[-1]))
+		return false;
+	for (int i = 0; i < 13; i++) {
+		bool want_dash = i == 8;
+		if (want_dash ? p[i] != '-' : !g_ascii_isdigit(p[i]))
+			return false;
+	}
+	return !g_ascii_isdigit(p[13]);
+}
+
 char *log_mask_text(const char *text, unsigned min_digits)
 {
 	GString *out = g_string_sized_new(strlen(text) + 1);
 	const char *p = text;
 
 	while (*p != '\0') {
+		if (g_ascii_isdigit(*p) && log_is_reference(text, p)) {
+			g_string_append_len(out, p, 13);
+			p += 13;
+			continue;
+		}
 		gboolean starts = g_ascii_isdigit(*p) && (p == text || !g_ascii_isdigit(p[-1]));
 		unsigned digits = 0;
 		size_t len = starts ? log_digit_run(p, &digits) : 0;

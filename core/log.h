@@ -33,7 +33,8 @@ char *log_mask_number(const char *number);
 
 /* Returns a newly allocated copy of free text in which every run of 8 or more
    digits (an account, an ID number with its X, a phone) keeps only its last
-   4 digits. Used for log lines and for notice text. */
+   4 digits. Complaint references (TS20261123-0007) are kept. Used for log
+   lines and for notice text. */
 char *log_mask_text(const char *text, unsigned min_digits);
 
 /* Routes GLib and GMime warnings into log_msg. */

@@ -4,7 +4,9 @@
 #include <string.h>
 
 #include "core/log.h"
+#include "notify/notify.h"
 #include "parsers/mime.h"
+#include "parsers/ocr.h"
 #include "store/spool.h"
 
 struct ingest {
@@ -16,9 +18,12 @@ struct ingest {
 	GTimeZone *tz;
 	struct calendar_rules rules;
 	char **own_addresses;
+	struct notify *notify;   /* NULL when notices are off */
 };
 
 struct store *ingest_store(struct ingest *in) { return in->store; }
+const struct config *ingest_config(struct ingest *in) { return in->cfg; }
+struct notify *ingest_notify(struct ingest *in) { return in->notify; }
 const struct calendar *ingest_calendar(struct ingest *in) { return in->cal; }
 GTimeZone *ingest_timezone(struct ingest *in) { return in->tz; }
 
@@ -33,6 +38,7 @@ void ingest_free(struct ingest *in)
 	if (in->tz != NULL)
 		g_time_zone_unref(in->tz);
 	g_strfreev(in->own_addresses);
+	notify_free(in->notify);
 	g_free(in);
 }
 
@@ -103,12 +109,8 @@ char **ingest_own_addresses(const struct config *c)
 		if (m->user != NULL && strchr(m->user, '@') != NULL)
 			g_ptr_array_add(own, g_strdup(m->user));
 	}
-	if (c->smtp.from != NULL) {
-		const char *lt = strrchr(c->smtp.from, '<');
-		g_autofree char *addr = g_strdup(lt != NULL ? lt + 1 : c->smtp.from);
-		g_strdelimit(addr, ">", '\0');
-		g_ptr_array_add(own, g_strdup(g_strstrip(addr)));
-	}
+	if (c->smtp.from != NULL)
+		g_ptr_array_add(own, notify_from_address(c->smtp.from));
 	g_ptr_array_add(own, NULL);
 	return (char **)g_ptr_array_free(own, FALSE);
 }
@@ -128,7 +130,9 @@ struct ingest *ingest_open(const struct config *cfg, GError **error)
 	if (in->tz == NULL || (in->cal = calendar_load(cfg->calendar_file, error)) == NULL ||
 	    (in->store = store_open(cfg->store_path, error)) == NULL ||
 	    (in->spool = spool_open(cfg->spool_path, error)) == NULL ||
-	    (in->sniff = sniff_new(error)) == NULL || ingest_check_calendar(in, error) < 0) {
+	    (in->sniff = sniff_new(error)) == NULL || ingest_check_calendar(in, error) < 0 ||
+	    (cfg->notices.enabled && (in->notify = notify_new(cfg,
+		(const char *const *)in->own_addresses, error)) == NULL)) {
 		if (in->tz == NULL && error != NULL && *error == NULL)
 			g_set_error(error, CONFIG_ERROR, CONFIG_ERROR_INVALID, "unknown time zone %s",
 				    cfg->timezone);
@@ -206,15 +210,71 @@ static int ingest_store_draft(struct ingest *in, const struct store_source *src,
 		.message_id = r->message_id, .major = r->major,
 		.accounts = accounts, .n_accounts = r->extract->accounts->len,
 		.attachments = atts, .n_attachments = na, .actor = "intake" };
+	struct notify_notice *ack = notify_acknowledgment(in->notify, src, &d, r->auto_submitted);
+	d.notice = notify_notice_for_ref;
+	d.notice_ctx = ack;
 	int rc = ingest_save_attachments(in, r, atts, paths, error);
 	if (rc == 0)
 		rc = store_ingest(in->store, src, &d, &out->ref, error);
+	notify_notice_free(ack);
 	g_strfreev(paths);
 	if (rc < 0)
 		return -1;
 	out->status = rc == 1 ? INGEST_CREATED : INGEST_KNOWN;
 	out->uncertain = dl.uncertain;
 	return 0;
+}
+
+void ingest_ocr_settings(const struct config *cfg, struct ocr_settings *s)
+{
+	*s = (struct ocr_settings){
+		.seconds = cfg->limits.ocr_seconds,
+		.max_pages = cfg->limits.ocr_pages,
+		.max_memory = cfg->limits.ocr_memory,
+	};
+}
+
+/* At most this many attachments of one mail are read for their text, and
+   images smaller than INGEST_OCR_MIN_IMAGE bytes (logos, icons) are not. */
+#define INGEST_OCR_MAX_ATTACHMENTS 5
+#define INGEST_OCR_MIN_IMAGE 4096
+
+static bool ingest_attachment_readable(const struct record_attachment *a)
+{
+	enum ocr_kind k = ocr_kind_of(a->detected_type);
+	if (a->risky || a->content == NULL || k == OCR_KIND_UNSUPPORTED || k == OCR_KIND_TEXT)
+		return false;
+	return k != OCR_KIND_IMAGE || a->size >= INGEST_OCR_MIN_IMAGE;
+}
+
+/* A complaint letter attached as PDF, image or DOCX: its text is read and
+   what it says feeds the extraction (text attachments are mime.c's). */
+static void ingest_attachment_texts(const struct config *cfg, struct record *r)
+{
+	struct ocr_settings os;
+	ingest_ocr_settings(cfg, &os);
+	struct extract_settings es = { .reference_prefix = cfg->reference_prefix };
+	unsigned tried = 0;
+	for (guint i = 0; i < r->attachments->len && tried < INGEST_OCR_MAX_ATTACHMENTS; i++) {
+		struct record_attachment *a = r->attachments->pdata[i];
+		if (!ingest_attachment_readable(a))
+			continue;
+		tried++;
+		size_t n = 0;
+		const char *data = g_bytes_get_data(a->content, &n);
+		struct ocr_result res;
+		GError *err = NULL;
+		if (ocr_document_text(&os, a->detected_type, data, n, &res, &err) < 0) {
+			record_note(r, "attachment %s: no text read: %s", a->filename, err->message);
+			g_error_free(err);
+			continue;
+		}
+		a->text = g_steal_pointer(&res.text);
+		extract_text_into(r->extract, &es, a->text, strlen(a->text));
+		ocr_result_clear(&res);
+	}
+	if (tried > 0)
+		record_resolve(r, NULL, NULL);
 }
 
 struct record *ingest_parse_message(const struct config *cfg, struct sniff *sniff,
@@ -227,7 +287,10 @@ struct record *ingest_parse_message(const struct config *cfg, struct sniff *snif
 		.own_addresses = own,
 		.sniff = sniff,
 	};
-	return mime_parse(&ms, data, len);
+	struct record *r = mime_parse(&ms, data, len);
+	if (r->auto_submitted == NULL)
+		ingest_attachment_texts(cfg, r);
+	return r;
 }
 
 static struct record *ingest_parse(struct ingest *in, const char *data, size_t len)
@@ -274,6 +337,121 @@ int ingest_message(struct ingest *in, const struct ingest_origin *o, const char 
 	} else {
 		rc = ingest_store_draft(in, &src, r, out, error);
 	}
+	record_free(r);
+	return rc < 0 ? -1 : 0;
+}
+
+/* ---- Scanned letters and faxes ---- */
+
+/* A file name fit for a subject line: no control characters, valid UTF-8,
+   at most 80 bytes. */
+static char *ingest_clean_name(const char *name)
+{
+	g_autofree char *valid = g_utf8_make_valid(name != NULL ? name : "", -1);
+	GString *out = g_string_new(NULL);
+	for (const char *p = valid; *p != '\0' && out->len < 80; p = g_utf8_next_char(p)) {
+		gunichar c = g_utf8_get_char(p);
+		if (!g_unichar_iscntrl(c))
+			g_string_append_unichar(out, c);
+	}
+	return g_string_free(out, FALSE);
+}
+
+/* "信函 scan001.pdf" or "传真 fax0001.tif (来自 02112345678)". */
+static char *ingest_doc_subject(const char *channel, const struct ingest_doc_meta *m)
+{
+	g_autofree char *name = ingest_clean_name(m->filename);
+	g_autofree char *caller = m->caller != NULL ? ingest_clean_name(m->caller) : NULL;
+	const char *kind = strcmp(channel, "fax") == 0 ? "传真" : "信函";
+	if (caller != NULL && *caller != '\0')
+		return g_strdup_printf("%s %s (来自 %s)", kind, name, caller);
+	return g_strdup_printf("%s %s", kind, name);
+}
+
+static void ingest_doc_notes(struct record *r, const struct ingest_doc_meta *m)
+{
+	for (size_t i = 0; m->notes != NULL && m->notes[i] != NULL; i++)
+		record_note(r, "%s", m->notes[i]);
+	if (m->caller != NULL)
+		record_note(r, "fax caller: %s", m->caller);
+	if (m->declared_pages != 0 && m->declared_pages != m->pages)
+		record_note(r, "the sidecar announced %u page(s); %u were read", m->declared_pages,
+			    m->pages);
+}
+
+static struct record_ocr *ingest_doc_ocr(const struct ingest_doc_meta *m)
+{
+	struct record_ocr *o = g_new0(struct record_ocr, 1);
+	o->engine = g_strdup(m->engine);
+	o->language = g_strdup(m->language);
+	o->detected_type = g_strdup(m->detected_type);
+	o->pages = m->pages;
+	return o;
+}
+
+struct record *ingest_parse_document(const struct config *cfg, const char *channel,
+				     const char *text, const struct ingest_doc_meta *m)
+{
+	static const struct ingest_doc_meta none = { 0 };
+	if (m == NULL)
+		m = &none;
+	struct record *r = record_new(channel);
+	r->text = g_utf8_make_valid(text != NULL ? text : "", -1);
+	r->subject = ingest_doc_subject(channel, m);
+	r->ocr = ingest_doc_ocr(m);
+	ingest_doc_notes(r, m);
+	struct extract_settings es = { .reference_prefix = cfg->reference_prefix };
+	extract_text_into(r->extract, &es, r->text, strlen(r->text));
+	record_resolve(r, NULL, NULL);
+	GPtrArray *emails = r->extract->emails;
+	if (r->complainant.address == NULL && emails->len > 0)
+		r->complainant.address = g_strdup(((struct extract_value *)emails->pdata[0])->value);
+	r->notice_by = g_strdup(r->complainant.address != NULL ? "email" : "post");
+	if (r->complainant.address == NULL)
+		record_note(r, "no e-mail address in the %s: its notices go by post", channel);
+	return r;
+}
+
+/* The record's notes as one line for the source row, or NULL. */
+static char *ingest_notes_line(const struct record *r)
+{
+	if (r->notes->len == 0)
+		return NULL;
+	g_ptr_array_add(r->notes, NULL);
+	char *line = g_strjoinv("; ", (char **)r->notes->pdata);
+	g_ptr_array_remove_index(r->notes, r->notes->len - 1);
+	return line;
+}
+
+int ingest_document(struct ingest *in, const struct ingest_origin *o, const char *data,
+		    size_t len, const char *text, const struct ingest_doc_meta *meta,
+		    struct ingest_outcome *out, GError **error)
+{
+	memset(out, 0, sizeof *out);
+	if (o->channel == NULL || (strcmp(o->channel, "letter") != 0 && strcmp(o->channel, "fax") != 0)) {
+		g_set_error(error, CONFIG_ERROR, CONFIG_ERROR_INVALID,
+			    "channel %s: expected letter or fax", o->channel != NULL ? o->channel : "(none)");
+		return -1;
+	}
+	char sha[SPOOL_SHA256_HEX];
+	spool_sha256(data, len, sha);
+	g_autofree char *origin = o->origin != NULL ? g_strdup(o->origin) :
+						      g_strdup_printf("manual:%s", sha);
+	int found = ingest_known(in, origin, sha, out, error);
+	if (found != 0)
+		return found < 0 ? -1 : 0;
+	g_autofree char *spool_rel = NULL;
+	if (spool_save(in->spool, data, len, sha, &spool_rel, error) < 0)
+		return -1;
+	struct record *r = ingest_parse_document(in->cfg, o->channel, text, meta);
+	g_autofree char *note = ingest_notes_line(r);
+	struct store_source src = {
+		.kind = o->kind, .origin = origin, .sha256 = sha, .size = (int64_t)len,
+		.spool_path = spool_rel,
+		.received_at = o->received_at ? o->received_at : g_get_real_time() / G_USEC_PER_SEC,
+		.note = note,
+	};
+	int rc = ingest_store_draft(in, &src, r, out, error);
 	record_free(r);
 	return rc < 0 ? -1 : 0;
 }

@@ -24,6 +24,8 @@ struct ingest *ingest_open(const struct config *cfg, GError **error);
 void ingest_free(struct ingest *in);
 
 struct store *ingest_store(struct ingest *in);
+/* The notices of the configuration ([notices]), or NULL when they are off. */
+struct notify *ingest_notify(struct ingest *in);
 const struct calendar *ingest_calendar(struct ingest *in);
 GTimeZone *ingest_timezone(struct ingest *in);
 
@@ -47,7 +49,7 @@ struct record *ingest_parse_message(const struct config *cfg, struct sniff *snif
 
 /* Where an original came from. */
 struct ingest_origin {
-	const char *channel;    /* "email" (letters and faxes: see the OCR path) */
+	const char *channel;    /* "email"; "letter" or "fax" for ingest_document */
 	const char *kind;       /* "manual", "imap", "file" */
 	const char *origin;     /* unique name; NULL: "manual:" + SHA-256 */
 	int64_t received_at;    /* 0: now */
@@ -68,5 +70,42 @@ void ingest_outcome_clear(struct ingest_outcome *o);
    harmless). */
 int ingest_message(struct ingest *in, const struct ingest_origin *o, const char *data, size_t len,
 		   struct ingest_outcome *out, GError **error);
+
+/* ---- Scanned letters and faxes (the OCR path) ---- */
+
+/* The configuration the ingest was opened with. */
+const struct config *ingest_config(struct ingest *in);
+
+/* The OCR settings ([limits] ocr_*) of a configuration. */
+struct ocr_settings;
+void ingest_ocr_settings(const struct config *cfg, struct ocr_settings *s);
+
+/* What is known of a document besides its bytes and its text. Strings are
+   borrowed; NULL / 0 when unknown. */
+struct ingest_doc_meta {
+	const char *filename;        /* the name it was dropped under (for the subject) */
+	const char *detected_type;   /* from its bytes */
+	const char *engine;          /* how the text was read (struct ocr_result) */
+	const char *language;
+	unsigned pages;
+	const char *caller;          /* a fax's calling number (sidecar caller=) */
+	unsigned declared_pages;     /* pages the sidecar announced (pages=) */
+	const char *const *notes;    /* NULL-terminated: OCR notes, sidecar notes */
+};
+
+/* The record of a letter or fax ("letter" / "fax") from its text: the
+   fields extracted, the complainant resolved, notice_by "email" when the text
+   gives an e-mail address, else "post". Stores nothing. Never NULL. */
+struct record *ingest_parse_document(const struct config *cfg, const char *channel,
+				     const char *text, const struct ingest_doc_meta *meta);
+
+/* Ingests one scanned letter or fax whose text was already read: the
+   original is spooled, its draft stored like a mail's (o->channel "letter"
+   or "fax"; an acknowledgment without an address goes to the post). The
+   same origin or the same bytes again create nothing (INGEST_KNOWN).
+   Returns 0 with *out filled, or -1 with error. */
+int ingest_document(struct ingest *in, const struct ingest_origin *o, const char *data,
+		    size_t len, const char *text, const struct ingest_doc_meta *meta,
+		    struct ingest_outcome *out, GError **error);
 
 #endif

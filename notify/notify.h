@@ -114,7 +114,16 @@ struct notify_mail {
 	const char *message_id;    /* "<...>" */
 	const char *in_reply_to;   /* "<...>" or NULL */
 	int64_t date;
+	GTimeZone *tz;             /* the zone of the Date header; NULL: local */
 };
+
+/* A header value on one line (newly allocated): every control character,
+   CR and LF included, becomes a space; leading and trailing blanks go. */
+char *notify_header_text(const char *text);
+
+/* The address of a sender written "Name <address>" (or a bare address),
+   newly allocated; "" for NULL. */
+char *notify_from_address(const char *from);
 
 /* A new Message-ID "<intake.TIME.RANDOM@DOMAIN>", the domain taken from
    from_address (or "localhost"). */
@@ -139,12 +148,19 @@ struct notify_smtp;
 struct notify_smtp *notify_smtp_new(const struct config_smtp *cfg, GError **error);
 void notify_smtp_free(struct notify_smtp *s);
 
+/* How a send failed. */
+enum notify_smtp_failure {
+	NOTIFY_SMTP_TEMPORARY,     /* 4xx, a dropped connection: retry later */
+	NOTIFY_SMTP_PERMANENT,     /* 5xx (or addresses we refuse to send to): no retry */
+	NOTIFY_SMTP_UNREACHABLE,   /* no connection, TLS or login failed: the server is
+				      unusable now, the other notices wait too */
+};
+
 /* Sends one message to one recipient. Returns 0 when the server answered 250
-   to the data; -1 with NOTIFY_ERROR_SMTP otherwise, *permanent_r telling a
-   5xx refusal (worth no retry) from a temporary failure or a broken
-   connection. */
+   to the data; -1 with NOTIFY_ERROR_SMTP (naming the server's last reply
+   code) and *failure_r otherwise. */
 int notify_smtp_send(struct notify_smtp *s, const char *from_address, const char *to,
-		     GBytes *message, bool *permanent_r, GError **error);
+		     GBytes *message, enum notify_smtp_failure *failure_r, GError **error);
 
 /* ---- The outbox drainer (notify/outbox.c) ---- */
 
@@ -171,11 +187,12 @@ void notify_free(struct notify *nf);
 struct notify_notice;
 void notify_notice_free(struct notify_notice *n);   /* NULL-safe */
 
-/* The acknowledgment of a draft about to be stored, or NULL when none is
-   owed (nf NULL, the guard refuses: logged). Attach it to the draft as
-   d->notice = notify_notice_for_ref, d->notice_ctx = the result. */
-struct notify_notice *notify_acknowledgment(struct notify *nf, const struct store_draft *d,
-					    int64_t received_at, const char *auto_submitted);
+/* The acknowledgment of a draft about to be stored from src, or NULL when
+   none is owed (nf NULL, the guard refuses: logged with src's origin).
+   Attach it to the draft as d->notice = notify_notice_for_ref,
+   d->notice_ctx = the result. */
+struct notify_notice *notify_acknowledgment(struct notify *nf, const struct store_source *src,
+					    const struct store_draft *d, const char *auto_submitted);
 /* A store_notice_fn: renders the prepared notice for the new reference. */
 const struct store_notice *notify_notice_for_ref(const char *ref, void *notice);
 
@@ -186,5 +203,30 @@ struct notify_notice *notify_decision(struct notify *nf, struct store *st, const
 				      const struct store_decision *dec);
 /* The store's view of a prepared notice; NULL for NULL. */
 const struct store_notice *notify_notice_get(const struct notify_notice *n);
+
+/* ---- The responders' daily digest (notify/reminder.c) ---- */
+
+struct calendar;
+
+/* The digest of drafts for `now`: overdue, due today, due on the next
+   working day (newly allocated text); counts[] gets the three numbers. */
+char *notify_digest_text(GPtrArray *drafts, const struct calendar *cal, GTimeZone *tz,
+			 int64_t now, unsigned counts[3]);
+
+enum notify_remind_result {
+	NOTIFY_REMIND_OFF,              /* no [reminders] section */
+	NOTIFY_REMIND_NOT_WORKING_DAY,  /* today is a day off: none */
+	NOTIFY_REMIND_TOO_EARLY,        /* before [reminders] time */
+	NOTIFY_REMIND_DONE_TODAY,       /* already queued today */
+	NOTIFY_REMIND_QUEUED,
+};
+
+/* Queues today's digest to every [reminders] address through the outbox,
+   once per day, on working days at or after [reminders] time (force: now,
+   whatever the day and time, still once per day). Returns 0 with *result
+   saying what happened, or -1 with error. */
+int notify_remind(struct store *st, const struct config *cfg, const struct calendar *cal,
+		  GTimeZone *tz, int64_t now, bool force, enum notify_remind_result *result,
+		  GError **error);
 
 #endif

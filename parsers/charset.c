@@ -444,33 +444,62 @@ static void charset_scan_big5(const unsigned char *p, size_t len,
 	scan->valid = true;
 }
 
-const char *charset_detect(const char *bytes, size_t len)
+/* Step 3 of the heuristic: "big5" or "gb18030" when the bytes read as
+   double-byte Chinese with at least min_pairs characters, else NULL. */
+static const char *charset_detect_cjk(const char *bytes, size_t len, size_t min_pairs)
 {
 	struct charset_cjk_scan gb, b5;
-	bool multibyte, gb_ok, b5_ok;
+	bool gb_ok, b5_ok;
+
+	charset_scan_gb((const unsigned char *)bytes, len, &gb);
+	charset_scan_big5((const unsigned char *)bytes, len, &b5);
+	gb_ok = gb.valid && gb.pairs >= min_pairs && gb.high_trail * 2 > gb.pairs &&
+		gb.latin * 4 < gb.pairs;
+	b5_ok = b5.valid && b5.pairs >= min_pairs && b5.high_trail > 0 &&
+		b5.high_trail * 4 >= b5.pairs && b5.latin * 4 < b5.pairs;
+	if (b5_ok && b5.marks > gb.marks)
+		return "big5";
+	if (gb_ok)
+		return "gb18030";
+	return b5_ok ? "big5" : NULL;
+}
+
+const char *charset_detect(const char *bytes, size_t len)
+{
+	const char *cjk;
+	bool multibyte;
 
 	if (bytes == NULL || charset_is_ascii(bytes, len))
 		return "us-ascii";
 	if (charset_utf8_valid(bytes, len, &multibyte))
 		return "utf-8";
-	charset_scan_gb((const unsigned char *)bytes, len, &gb);
-	charset_scan_big5((const unsigned char *)bytes, len, &b5);
-	gb_ok = gb.valid && gb.high_trail * 2 > gb.pairs && gb.latin * 4 < gb.pairs;
-	b5_ok = b5.valid && b5.high_trail > 0 && b5.high_trail * 4 >= b5.pairs &&
-		b5.latin * 4 < b5.pairs;
-	if (b5_ok && b5.marks > gb.marks)
-		return "big5";
-	if (gb_ok)
-		return "gb18030";
-	if (b5_ok)
-		return "big5";
+	if ((cjk = charset_detect_cjk(bytes, len, 1)) != NULL)
+		return cjk;
 	if (charset_utf8_mostly(bytes, len))
 		return "utf-8";
 	return charset_latin_name(bytes, len);
 }
 
+/* Returns true when some valid UTF-8 sequence in the bytes is two bytes long
+   (U+0080-U+07FF: Latin, Greek, Cyrillic...). Short GBK or Big5 text is often
+   also valid UTF-8, but then mostly as such two-byte sequences, while
+   Chinese in UTF-8 takes three bytes a character. */
+static bool charset_utf8_has_2byte(const char *bytes, size_t len)
+{
+	for (size_t i = 0; i < len; i++) {
+		unsigned char b = (unsigned char)bytes[i];
+
+		if (b >= 0xC2 && b <= 0xDF && i + 1 < len &&
+		    ((unsigned char)bytes[i + 1] & 0xC0) == 0x80)
+			return true;
+	}
+	return false;
+}
+
 /* Returns true when a declared charset other than UTF-8 should give way to
-   UTF-8: the bytes are valid UTF-8 with at least one multi-byte character. */
+   UTF-8: the bytes are valid UTF-8 with at least one multi-byte character
+   and, for a declared CJK multi-byte charset (whose short texts are often
+   valid UTF-8 by chance: 袁野 in GBK is D4AC D2B0), none of two bytes. */
 static bool charset_prefers_utf8(const struct charset_entry *entry,
 				 const char *bytes, size_t len)
 {
@@ -478,7 +507,24 @@ static bool charset_prefers_utf8(const struct charset_entry *entry,
 
 	if (entry->kind == CHARSET_KIND_UTF8)
 		return false;
-	return charset_utf8_valid(bytes, len, &multibyte) && multibyte;
+	if (!charset_utf8_valid(bytes, len, &multibyte) || !multibyte)
+		return false;
+	return !entry->multibyte || !charset_utf8_has_2byte(bytes, len);
+}
+
+/* Returns true when a Western single-byte label should give way to the
+   detected charset: Chinese text labelled iso-8859-1 or windows-1252 (a
+   misconfigured mailer) decodes "successfully" as Latin mojibake, since
+   every byte is defined there. At least two double-byte characters are
+   asked for, so a stray accented letter does not switch. */
+static bool charset_western_is_cjk(const struct charset_entry *entry,
+				   const char *bytes, size_t len)
+{
+	bool western = strcmp(entry->name, "iso-8859-1") == 0 ||
+		       strcmp(entry->name, "windows-1252") == 0 ||
+		       strcmp(entry->name, "iso-8859-15") == 0;
+
+	return western && charset_detect_cjk(bytes, len, 2) != NULL;
 }
 
 /* Decodes with the declared entry if it fits, else with the detected charset
@@ -493,7 +539,8 @@ static const char *charset_choose(const struct charset_entry *declared,
 	const char *used, *name;
 
 	*detected_r = false;
-	if (declared != NULL && !charset_prefers_utf8(declared, bytes, len)) {
+	if (declared != NULL && !charset_prefers_utf8(declared, bytes, len) &&
+	    !charset_western_is_cjk(declared, bytes, len)) {
 		used = charset_decode(declared, bytes, len, false, out);
 		if (used != NULL)
 			return used;

@@ -16,7 +16,12 @@
    - the bytes are not valid in the declared charset;
    - a legacy 8-bit charset (Latin, CJK, Cyrillic...) is declared but the
      bytes are valid UTF-8 with at least one multi-byte character (a mailer
-     that labelled UTF-8 text with a default charset).
+     that labelled UTF-8 text with a default charset); for a declared CJK
+     multi-byte charset only when no UTF-8 sequence is two bytes long (short
+     GBK text is often valid UTF-8 by chance, in two-byte sequences);
+   - iso-8859-1, windows-1252 or iso-8859-15 is declared but the bytes read
+     as double-byte Chinese (at least two characters): every byte is
+     defined in those charsets, so the wrong label would give mojibake.
    Bytes still invalid in the chosen charset each become U+FFFD and decoding
    resumes at the next byte; NUL bytes also become U+FFFD.
    Returns a newly allocated (g_free) NUL-terminated valid UTF-8 string, never

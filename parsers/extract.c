@@ -1245,8 +1245,11 @@ struct extract_name_label {
 };
 
 static const struct extract_name_label extract_name_labels[] = {
-	{ "投诉人", false, false }, { "姓名", true, false }, { "联系人", false, false },
-	{ "申请人", false, false }, { "本人", false, false }, { "签名", true, false },
+	/* 姓名 without a colon is often a word of a sentence ("姓名生僻字无法显示"):
+	   then the name must start with a surname, as after 我叫. */
+	{ "投诉人", false, false }, { "姓名", false, false }, { "联系人", false, false },
+	{ "申请人", false, false }, { "本人", false, false }, { "我叫", false, false },
+	{ "签名", true, false },
 	{ "name", true, true },
 };
 

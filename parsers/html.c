@@ -32,6 +32,21 @@ static bool html_is_block(const char *name)
 	return false;
 }
 
+/* Table cells: their text is kept apart from the next cell's by a space,
+   so that a label cell and a number cell (资金账号 | 3100...) or two
+   numbers never run together. */
+static bool html_is_cell(const char *name)
+{
+	return g_ascii_strcasecmp(name, "td") == 0 || g_ascii_strcasecmp(name, "th") == 0;
+}
+
+/* Appends a space unless the text is empty or already ends with a blank. */
+static void html_space(GString *out)
+{
+	if (out->len > 0 && out->str[out->len - 1] != ' ' && out->str[out->len - 1] != '\n')
+		g_string_append_c(out, ' ');
+}
+
 /* Appends a line break unless the text already ends with one. */
 static void html_break(GString *out)
 {
@@ -39,11 +54,15 @@ static void html_break(GString *out)
 		g_string_append_c(out, '\n');
 }
 
-/* Appends text with runs of blanks collapsed to one space. */
+/* Appends text with runs of blanks collapsed to one space; a no-break
+   space (&nbsp;, U+00A0) is a blank too, so that "186&nbsp;0755&nbsp;1234"
+   reads like a number written with spaces. */
 static void html_append_text(GString *out, const char *text)
 {
 	for (const char *p = text; *p != '\0'; p++) {
-		bool blank = *p == ' ' || *p == '\t' || *p == '\n' || *p == '\r' || *p == '\f';
+		bool nbsp = (unsigned char)p[0] == 0xC2 && (unsigned char)p[1] == 0xA0;
+		bool blank = *p == ' ' || *p == '\t' || *p == '\n' || *p == '\r' || *p == '\f' || nbsp;
+		p += nbsp;
 		if (!blank) {
 			g_string_append_c(out, *p);
 			continue;
@@ -62,6 +81,8 @@ static xmlNode *html_next(xmlNode *n, bool descend, GString *out)
 	while (n != NULL) {
 		if (n->type == XML_ELEMENT_NODE && html_is_block((const char *)n->name))
 			html_break(out);
+		else if (n->type == XML_ELEMENT_NODE && html_is_cell((const char *)n->name))
+			html_space(out);
 		if (n->next != NULL)
 			return n->next;
 		n = n->parent;

@@ -1,6 +1,8 @@
 /* HTML to readable plain text with libxml2's HTML parser: block elements
-   become line breaks, entities are decoded, script, style and head are
-   dropped, runs of blanks collapse. Pure: bytes in, text out. */
+   become line breaks, table cells are kept apart by a space, entities are
+   decoded, script, style and head are dropped, runs of blanks (no-break
+   spaces included) collapse.
+   Pure: bytes in, text out. */
 #ifndef INTAKE_PARSERS_HTML_H
 #define INTAKE_PARSERS_HTML_H
 

@@ -1,9 +1,13 @@
 /* E-mail to record with GMime; see mime.h.
    SECURITY: every byte here comes from the Internet. The walk is bounded in
-   depth and part count; over a limit the message is still recorded with a
-   note. Header text is decoded by rfc2047_decode and bodies converted by
-   charset_to_utf8, both of which always return valid UTF-8. Attachment names
-   are reduced to a base name without control characters. */
+   depth and part count, and GMime (which builds every part before the walk)
+   is given only the bytes before the (4 * max_parts)-th boundary line; over
+   a limit the message is still recorded with a note. Header text, display names and filenames are decoded by rfc2047.c
+   and bodies converted by charset_to_utf8, which always return valid UTF-8;
+   GMime's own header decoding is never used for text that reaches the
+   record (it loses or garbles Chinese text, see PITFALLS.md). Attachment
+   names are reduced to a base name without control or bidi characters.
+   Scans of the body text (inline forwards) are line by line, linear. */
 #include "parsers/mime.h"
 
 #include <string.h>
@@ -15,17 +19,28 @@
 #define MIME_DEFAULT_MAX_BYTES (50u << 20)
 #define MIME_DEFAULT_MAX_DEPTH 20
 #define MIME_DEFAULT_MAX_PARTS 500
+#define MIME_FILENAME_MAX_CHARS 200
+/* Lines after a quoted "From:" line searched for the rest of its block. */
+#define MIME_QUOTE_BLOCK_LINES 8
+
+/* What a walk takes from the parts it visits. */
+enum mime_flags {
+	MIME_TEXT = 1 << 0,     /* inline text is body text (else: only attachments) */
+	MIME_REPORT = 1 << 1,   /* inside multipart/report: machine parts, no forwards */
+};
 
 /* State of one walk over a message tree. */
 struct mime_walk {
 	const struct mime_settings *s;
 	struct record *r;
-	GString *plain;        /* inline text/plain of the outer message */
-	GString *html;         /* inline text/html, used when there is no plain */
-	GString *attach_text;  /* text of text attachments, for extraction */
+	GString *text;          /* body text in reading order, LF line ends */
+	GString *attach_text;   /* text of text attachments, for extraction */
 	unsigned parts;
 	unsigned max_depth, max_parts;
 	bool depth_noted, parts_noted;
+	bool crlf;              /* the message has CRLF line ends */
+	bool forwarded;         /* a forwarded complaint was found */
+	size_t fwd_start, fwd_end, note_end;   /* its text, and the forwarder's note */
 };
 
 void mime_init(void)
@@ -57,15 +72,24 @@ GBytes *mime_base64_decode(const char *in, size_t len)
 	GByteArray *out = g_byte_array_sized_new((guint)(len / 4 * 3 + 3));
 	guint32 acc = 0;
 	int bits = 0;
+	bool padded = false;
 	for (size_t i = 0; i < len; i++) {
 		if (in[i] == '=') {   /* padding ends a quantum; another may follow */
 			acc = 0;
 			bits = 0;
+			padded = true;
+			continue;
+		}
+		if (padded && (in[i] == ' ' || in[i] == '\t')) {
+			/* Text after the padding on the same line is not base64. */
+			while (i + 1 < len && in[i + 1] != '\n')
+				i++;
 			continue;
 		}
 		int v = mime_b64_value((unsigned char)in[i]);
 		if (v < 0)
 			continue;
+		padded = false;
 		acc = (acc << 6) | (guint32)v;
 		bits += 6;
 		if (bits >= 8) {
@@ -109,10 +133,26 @@ static GBytes *mime_part_bytes(GMimePart *part)
 	return b;
 }
 
-/* Converts a text part to UTF-8 and notes the charset used. */
+/* Appends text to dst with CRLF and CR turned into LF, on a new line when
+   dst already holds text. */
+static void mime_append_text(GString *dst, const char *text)
+{
+	if (dst->len > 0 && dst->str[dst->len - 1] != '\n')
+		g_string_append_c(dst, '\n');
+	for (const char *p = text; *p != '\0'; p++) {
+		if (*p != '\r')
+			g_string_append_c(dst, *p);
+		else if (p[1] != '\n')
+			g_string_append_c(dst, '\n');
+	}
+}
+
+/* Converts a text part to UTF-8 (HTML to text) and notes the charset of the
+   first body part. Returns newly allocated text. */
 static char *mime_part_text(struct mime_walk *w, GMimePart *part, GBytes *bytes, bool is_body)
 {
 	const char *declared = g_mime_object_get_content_type_parameter(GMIME_OBJECT(part), "charset");
+	GMimeContentType *ct = g_mime_object_get_content_type(GMIME_OBJECT(part));
 	const char *used = NULL;
 	bool detected = false;
 	size_t n = 0, out_len = 0;
@@ -122,21 +162,40 @@ static char *mime_part_text(struct mime_walk *w, GMimePart *part, GBytes *bytes,
 		w->r->body_charset = g_strdup(used);
 		w->r->body_charset_detected = detected;
 	}
+	if (g_mime_content_type_is_type(ct, "text", "html")) {
+		char *t = html_to_text(text, out_len);
+		g_free(text);
+		text = t;
+	}
 	return text;
 }
 
-/* A filename as given: RFC 2231 decoded by GMime; RFC 2047 words decoded by us. */
-static char *mime_filename_raw(GMimePart *part)
+/* A filename as given: Content-Disposition filename, else Content-Type
+   name, decoded by us (RFC 2231, RFC 2047, raw 8-bit). NULL if none. */
+static char *mime_filename_raw(GMimeObject *obj)
 {
-	const char *name = g_mime_part_get_filename(part);
-	if (name == NULL)
-		return NULL;
-	if (strstr(name, "=?") == NULL && g_utf8_validate(name, -1, NULL))
-		return g_strdup(name);
-	return rfc2047_decode(name, strlen(name));
+	const char *cd = mime_raw_header(obj, "Content-Disposition");
+	const char *ct = mime_raw_header(obj, "Content-Type");
+	char *name = cd != NULL ? rfc2047_decode_param(cd, strlen(cd), "filename") : NULL;
+	if (name == NULL && ct != NULL)
+		name = rfc2047_decode_param(ct, strlen(ct), "name");
+	return name;
 }
 
-/* No path parts, no control characters, never empty. */
+/* Characters a filename must not keep: controls, and the invisible
+   direction marks that disguise "fdp.exe" as "exe.pdf". */
+static bool mime_filename_char_ok(gunichar c)
+{
+	if (c < 0x20 || c == 0x7f || (c >= 0x80 && c < 0xa0))
+		return false;
+	if (c == 0x200e || c == 0x200f || (c >= 0x202a && c <= 0x202e) ||
+	    (c >= 0x2066 && c <= 0x2069) || c == 0xfeff)
+		return false;
+	return true;
+}
+
+/* No path parts, no control or bidi characters, at most 200 characters,
+   never empty. */
 static char *mime_sanitize_filename(const char *name, unsigned index)
 {
 	const char *base = name != NULL ? name : "";
@@ -144,46 +203,41 @@ static char *mime_sanitize_filename(const char *name, unsigned index)
 		if (*p == '/' || *p == '\\')
 			base = p + 1;
 	GString *out = g_string_new(NULL);
-	for (const char *p = base; *p != '\0'; p = g_utf8_next_char(p)) {
+	unsigned chars = 0;
+	for (const char *p = base; *p != '\0' && chars < MIME_FILENAME_MAX_CHARS;
+	     p = g_utf8_next_char(p)) {
 		gunichar c = g_utf8_get_char(p);
-		if (c >= 0x20 && c != 0x7f && !(c >= 0x80 && c < 0xa0))
+		if (mime_filename_char_ok(c)) {
 			g_string_append_unichar(out, c);
+			chars++;
+		}
 	}
 	while (out->len > 0 && (out->str[0] == '.' || out->str[0] == ' '))
 		g_string_erase(out, 0, 1);
+	while (out->len > 0 && out->str[out->len - 1] == ' ')
+		g_string_truncate(out, out->len - 1);
 	if (out->len == 0)
 		g_string_printf(out, "attachment-%u", index);
 	return g_string_free(out, FALSE);
 }
 
-static bool mime_is_attachment(GMimePart *part)
-{
-	const char *disp = g_mime_object_get_disposition(GMIME_OBJECT(part));
-	GMimeContentType *ct = g_mime_object_get_content_type(GMIME_OBJECT(part));
-	if (disp != NULL && g_ascii_strcasecmp(disp, "attachment") == 0)
-		return true;
-	if (g_mime_part_get_filename(part) != NULL)
-		return true;
-	return !g_mime_content_type_is_type(ct, "text", "plain") &&
-	       !g_mime_content_type_is_type(ct, "text", "html");
-}
-
-static void mime_add_attachment(struct mime_walk *w, GMimePart *part, GBytes *bytes)
+static void mime_add_attachment(struct mime_walk *w, GMimeObject *part, GBytes *bytes,
+				const char *filename)
 {
 	struct record_attachment *a = g_new0(struct record_attachment, 1);
-	GMimeContentType *ct = g_mime_object_get_content_type(GMIME_OBJECT(part));
-	g_autofree char *raw = mime_filename_raw(part);
+	GMimeContentType *ct = g_mime_object_get_content_type(part);
 	size_t n = 0;
 	const char *data = g_bytes_get_data(bytes, &n);
-	a->filename = mime_sanitize_filename(raw, w->r->attachments->len + 1);
-	a->declared_type = g_ascii_strdown(g_mime_content_type_get_mime_type(ct), -1);
+	a->filename = mime_sanitize_filename(filename, w->r->attachments->len + 1);
+	g_autofree char *declared = g_mime_content_type_get_mime_type(ct);   /* allocated */
+	a->declared_type = g_ascii_strdown(declared, -1);
 	a->detected_type = sniff_buffer(w->s->sniff, data, n);
 	a->size = n;
 	GChecksum *sum = g_checksum_new(G_CHECKSUM_SHA256);
 	g_checksum_update(sum, (const guchar *)(data != NULL ? data : ""), (gssize)n);
 	g_strlcpy(a->sha256, g_checksum_get_string(sum), sizeof a->sha256);
 	g_checksum_free(sum);
-	a->risky = sniff_is_risky(a->detected_type, a->filename);
+	a->risky = sniff_is_risky_content(a->detected_type, a->filename, data, n);
 	a->content = g_bytes_ref(bytes);
 	g_ptr_array_add(w->r->attachments, a);
 }
@@ -192,74 +246,438 @@ static void mime_add_attachment(struct mime_walk *w, GMimePart *part, GBytes *by
 static void mime_attachment_text(struct mime_walk *w, GMimePart *part, GBytes *bytes)
 {
 	GMimeContentType *ct = g_mime_object_get_content_type(GMIME_OBJECT(part));
-	bool plain = g_mime_content_type_is_type(ct, "text", "plain");
-	if (!plain && !g_mime_content_type_is_type(ct, "text", "html"))
+	if (!g_mime_content_type_is_type(ct, "text", "plain") &&
+	    !g_mime_content_type_is_type(ct, "text", "html"))
 		return;
 	g_autofree char *text = mime_part_text(w, part, bytes, false);
-	if (plain) {
-		g_string_append(w->attach_text, text);
-	} else {
-		g_autofree char *t = html_to_text(text, strlen(text));
-		g_string_append(w->attach_text, t);
-	}
-	g_string_append_c(w->attach_text, '\n');
+	mime_append_text(w->attach_text, text);
 }
 
-static void mime_walk_part(struct mime_walk *w, GMimePart *part)
+/* In a report, the human part and the machine parts (delivery status,
+   returned headers) are all text. */
+static bool mime_is_report_text(GMimePart *part)
 {
+	GMimeContentType *ct = g_mime_object_get_content_type(GMIME_OBJECT(part));
+	return g_mime_content_type_is_type(ct, "text", "*") ||
+	       g_mime_content_type_is_type(ct, "message", "*");
+}
+
+static void mime_walk_object(struct mime_walk *w, GMimeObject *obj, unsigned depth, unsigned flags);
+static GMimeMessage *mime_construct(const char *data, size_t len);
+static size_t mime_bounded_length(const char *data, size_t len, unsigned max_parts);
+static void mime_walk_inner(struct mime_walk *w, GMimeMessage *inner, GMimeObject *container,
+			    unsigned depth, unsigned flags);
+
+/* A message/rfc822 part with a base64 or quoted-printable transfer
+   encoding: GMime leaves it a leaf; we decode and parse it. Returns true
+   when it was walked as a message. */
+static bool mime_walk_encoded_message(struct mime_walk *w, GMimePart *part, GBytes *bytes,
+				      unsigned depth, unsigned flags)
+{
+	GMimeContentType *ct = g_mime_object_get_content_type(GMIME_OBJECT(part));
+	if (!g_mime_content_type_is_type(ct, "message", "rfc822") &&
+	    !g_mime_content_type_is_type(ct, "message", "global"))
+		return false;
+	size_t n = 0;
+	const char *data = g_bytes_get_data(bytes, &n);
+	n = n > 0 ? mime_bounded_length(data, n, w->max_parts) : 0;
+	GMimeMessage *inner = n > 0 ? mime_construct(data, n) : NULL;
+	if (inner == NULL)
+		return false;
+	mime_walk_inner(w, inner, GMIME_OBJECT(part), depth, flags);
+	g_object_unref(inner);
+	return true;
+}
+
+/* Inline text parts are body text; a text part with a name but without
+   "Content-Disposition: attachment" is both (a reader sees it inline). */
+static void mime_walk_part(struct mime_walk *w, GMimePart *part, unsigned depth, unsigned flags)
+{
+	GMimeContentType *ct = g_mime_object_get_content_type(GMIME_OBJECT(part));
+	const char *disp = g_mime_object_get_disposition(GMIME_OBJECT(part));
+	bool is_text = g_mime_content_type_is_type(ct, "text", "plain") ||
+		       g_mime_content_type_is_type(ct, "text", "html");
+	bool attached = disp != NULL && g_ascii_strcasecmp(disp, "attachment") == 0;
 	GBytes *bytes = mime_part_bytes(part);
-	if (mime_is_attachment(part)) {
-		mime_add_attachment(w, part, bytes);
-		mime_attachment_text(w, part, bytes);
-	} else {
-		GMimeContentType *ct = g_mime_object_get_content_type(GMIME_OBJECT(part));
-		bool html = g_mime_content_type_is_type(ct, "text", "html");
+	g_autofree char *filename = mime_filename_raw(GMIME_OBJECT(part));
+	if ((flags & MIME_REPORT) && mime_is_report_text(part)) {
 		g_autofree char *text = mime_part_text(w, part, bytes, true);
-		GString *dst = html ? w->html : w->plain;
-		if (dst->len > 0)
-			g_string_append_c(dst, '\n');
-		g_string_append(dst, text);
+		mime_append_text(w->text, text);
+	} else if (mime_walk_encoded_message(w, part, bytes, depth, flags)) {
+		/* walked as a message */
+	} else {
+		bool body = is_text && !attached && (flags & MIME_TEXT);
+		if (!is_text || attached || filename != NULL)
+			mime_add_attachment(w, GMIME_OBJECT(part), bytes, filename);
+		if (body) {
+			g_autofree char *text = mime_part_text(w, part, bytes, true);
+			mime_append_text(w->text, text);
+		} else if (is_text) {
+			mime_attachment_text(w, part, bytes);
+		}
 	}
 	g_bytes_unref(bytes);
 }
 
-static void mime_walk_object(struct mime_walk *w, GMimeObject *obj, unsigned depth);
-
-/* multipart/alternative: the plain version if it has text, else the HTML. */
-static GMimeObject *mime_pick_alternative(GMimeMultipart *mp)
+/* True when a text/plain part has nothing but blanks. */
+static bool mime_plain_is_blank(GMimePart *part)
 {
-	GMimeObject *html = NULL, *other = NULL;
-	int n = g_mime_multipart_get_count(mp);
+	GBytes *bytes = mime_part_bytes(part);
+	size_t n = 0;
+	const char *data = g_bytes_get_data(bytes, &n);
+	g_autofree char *text = charset_to_utf8(
+		g_mime_object_get_content_type_parameter(GMIME_OBJECT(part), "charset"),
+		data, n, NULL, NULL, NULL);
+	g_bytes_unref(bytes);
+	return *g_strstrip(text) == '\0';
+}
+
+/* multipart/alternative: the index of the version read as text: a plain
+   part with text, else HTML, else a multipart (related HTML), else the
+   first. */
+static int mime_pick_alternative(GMimeMultipart *mp)
+{
+	int html = -1, multi = -1, n = g_mime_multipart_get_count(mp);
 	for (int i = 0; i < n; i++) {
 		GMimeObject *c = g_mime_multipart_get_part(mp, i);
 		GMimeContentType *ct = g_mime_object_get_content_type(c);
-		if (g_mime_content_type_is_type(ct, "text", "plain"))
-			return c;
-		if (g_mime_content_type_is_type(ct, "text", "html"))
-			html = c;
-		else if (other == NULL)
-			other = c;
+		if (GMIME_IS_PART(c) && g_mime_content_type_is_type(ct, "text", "plain") &&
+		    !mime_plain_is_blank(GMIME_PART(c)))
+			return i;
+		if (html < 0 && GMIME_IS_PART(c) && g_mime_content_type_is_type(ct, "text", "html"))
+			html = i;
+		else if (multi < 0 && GMIME_IS_MULTIPART(c))
+			multi = i;
 	}
-	return html != NULL ? html : other;
+	return html >= 0 ? html : multi >= 0 ? multi : 0;
 }
 
-static void mime_walk_multipart(struct mime_walk *w, GMimeMultipart *mp, unsigned depth)
+/* Every version of an alternative is walked for its attachments (inline
+   images of the HTML version); only the picked one gives text. */
+static void mime_walk_multipart(struct mime_walk *w, GMimeMultipart *mp, unsigned depth,
+				unsigned flags)
 {
 	GMimeContentType *ct = g_mime_object_get_content_type(GMIME_OBJECT(mp));
-	if (g_mime_content_type_is_type(ct, "multipart", "alternative")) {
-		GMimeObject *pick = mime_pick_alternative(mp);
-		if (pick != NULL)
-			mime_walk_object(w, pick, depth + 1);
-		return;
+	int n = g_mime_multipart_get_count(mp), pick = -1;
+	if (g_mime_content_type_is_type(ct, "multipart", "alternative"))
+		pick = mime_pick_alternative(mp);
+	if (g_mime_content_type_is_type(ct, "multipart", "report"))
+		flags |= MIME_REPORT;
+	for (int i = 0; i < n; i++) {
+		unsigned f = pick < 0 || i == pick ? flags : flags & ~(unsigned)MIME_TEXT;
+		mime_walk_object(w, g_mime_multipart_get_part(mp, i), depth + 1, f);
 	}
-	int n = g_mime_multipart_get_count(mp);
-	for (int i = 0; i < n; i++)
-		mime_walk_object(w, g_mime_multipart_get_part(mp, i), depth + 1);
+	const char *prologue = g_mime_multipart_get_prologue(mp);
+	if (n == 0 && prologue != NULL && (flags & MIME_TEXT)) {
+		/* No boundary was found: the whole content is the prologue. */
+		g_autofree char *text = charset_to_utf8(NULL, prologue, strlen(prologue),
+							 NULL, NULL, NULL);
+		mime_append_text(w->text, text);
+	}
 }
 
-static void mime_walk_forward(struct mime_walk *w, GMimeMessagePart *mp, unsigned depth);
+/* ---------------------------------------------------------------- addresses */
 
-static void mime_walk_object(struct mime_walk *w, GMimeObject *obj, unsigned depth)
+/* Public mail domains: an own address there says nothing about the firm. */
+static bool mime_is_public_domain(const char *domain)
+{
+	static const char *const pub[] = {
+		"qq.com", "foxmail.com", "163.com", "126.com", "yeah.net", "sina.com", "sina.cn",
+		"sohu.com", "139.com", "189.cn", "aliyun.com", "gmail.com", "outlook.com",
+		"hotmail.com", "live.com", "yahoo.com", "icloud.com", NULL };
+	for (size_t i = 0; pub[i] != NULL; i++)
+		if (g_ascii_strcasecmp(domain, pub[i]) == 0)
+			return true;
+	return false;
+}
+
+/* True when domain is d or a subdomain of it. */
+static bool mime_domain_within(const char *domain, const char *d)
+{
+	size_t n = strlen(domain), m = strlen(d);
+	if (n < m || g_ascii_strcasecmp(domain + n - m, d) != 0)
+		return false;
+	return n == m || domain[n - m - 1] == '.';
+}
+
+/* True when address is one of ours, or in the domain of one of ours (a
+   colleague at a branch: sz.example.cn within example.cn). */
+static bool mime_is_own_address(const struct mime_settings *s, const char *address)
+{
+	const char *at = address != NULL ? strrchr(address, '@') : NULL;
+	for (size_t i = 0; at != NULL && s->own_addresses != NULL && s->own_addresses[i]; i++) {
+		const char *own = s->own_addresses[i], *own_at = strrchr(own, '@');
+		if (g_ascii_strcasecmp(address, own) == 0)
+			return true;
+		if (own_at != NULL && !mime_is_public_domain(own_at + 1) &&
+		    mime_domain_within(at + 1, own_at + 1))
+			return true;
+	}
+	return false;
+}
+
+/* The length of the first mailbox of a raw address list: up to the first
+   ',' outside quotes, comments and angle brackets. A group's "name:" is
+   skipped (*start_r moves past it). */
+static size_t mime_first_mailbox(const char *raw, const char **start_r)
+{
+	int comment = 0;
+	bool quoted = false, angle = false;
+	const char *start = raw, *p = raw, *first_at = strchr(raw, '@');
+	for (; *p != '\0'; p++) {
+		if (quoted) {
+			if (*p == '\\' && p[1] != '\0')
+				p++;
+			else if (*p == '"')
+				quoted = false;
+		} else if (*p == '"' && comment == 0) {
+			quoted = true;
+		} else if (*p == '(') {
+			comment++;
+		} else if (*p == ')' && comment > 0) {
+			comment--;
+		} else if (comment == 0 && *p == '<') {
+			angle = true;
+		} else if (comment == 0 && *p == '>') {
+			angle = false;
+		} else if (comment == 0 && !angle && *p == ':' && first_at != NULL && p < first_at) {
+			start = p + 1;
+		} else if (comment == 0 && !angle && *p == ',') {
+			break;
+		}
+	}
+	*start_r = start;
+	return (size_t)(p - start);
+}
+
+/* Removes quotes (and their backslash escapes) and comments; the text of
+   the first comment goes to *comment_r (NULL when there is none). */
+static char *mime_unquote(const char *s, size_t len, char **comment_r)
+{
+	GString *out = g_string_new(NULL), *cm = NULL;
+	int depth = 0;
+	bool quoted = false, first_done = false;
+	for (size_t i = 0; i < len; i++) {
+		char c = s[i];
+		if (c == '\\' && i + 1 < len && (quoted || depth > 0)) {
+			c = s[++i];
+		} else if (c == '"' && depth == 0) {
+			quoted = !quoted;
+			continue;
+		} else if (!quoted && c == '(') {
+			if (depth++ == 0 && cm == NULL)
+				cm = g_string_new(NULL);
+			continue;
+		} else if (!quoted && c == ')' && depth > 0) {
+			first_done |= --depth == 0;
+			continue;
+		}
+		if (depth == 0)
+			g_string_append_c(out, c);
+		else if (!first_done)
+			g_string_append_c(cm, c);
+	}
+	*comment_r = cm != NULL ? g_string_free(cm, FALSE) : NULL;
+	return g_string_free(out, FALSE);
+}
+
+/* A display name decoded by us, trimmed; NULL when empty. */
+static char *mime_decode_name(const char *s)
+{
+	if (s == NULL)
+		return NULL;
+	char *name = rfc2047_decode(s, strlen(s));
+	g_strstrip(name);
+	size_t n = strlen(name);
+	if (n >= 2 && ((name[0] == '"' && name[n - 1] == '"') || (name[0] == '\'' && name[n - 1] == '\''))) {
+		memmove(name, name + 1, n - 2);
+		name[n - 2] = '\0';
+		g_strstrip(name);
+	}
+	if (*name == '\0')
+		g_clear_pointer(&name, g_free);
+	return name;
+}
+
+/* The address of a mailbox without angle brackets: its text without
+   comments and blanks; NULL unless it has an '@'. */
+static char *mime_bare_address(const char *s)
+{
+	char *a = g_strdup(s);
+	g_strstrip(a);
+	if (strchr(a, '@') == NULL || strpbrk(a, " \t<>") != NULL)
+		g_clear_pointer(&a, g_free);
+	return a;
+}
+
+/* Lower-cases the domain of an address in place; returns it, or NULL (and
+   frees it) when it is empty or not valid UTF-8. */
+static char *mime_clean_address(char *addr)
+{
+	if (addr != NULL && (*addr == '\0' || strchr(addr, '@') == NULL ||
+			     !g_utf8_validate(addr, -1, NULL)))
+		g_clear_pointer(&addr, g_free);
+	char *at = addr != NULL ? strrchr(addr, '@') : NULL;
+	for (char *p = at; p != NULL && *p != '\0'; p++)
+		*p = g_ascii_tolower(*p);
+	return addr;
+}
+
+/* The address GMime finds in a raw header (its address parser handles
+   routes and obsolete forms; its name decoding is not used). */
+static char *mime_gmime_address(const char *raw)
+{
+	InternetAddressList *list = internet_address_list_parse(NULL, raw);
+	char *addr = NULL;
+	for (int i = 0; list != NULL && i < internet_address_list_length(list) && !addr; i++) {
+		InternetAddress *ia = internet_address_list_get_address(list, i);
+		if (INTERNET_ADDRESS_IS_MAILBOX(ia))
+			addr = g_strdup(internet_address_mailbox_get_addr(INTERNET_ADDRESS_MAILBOX(ia)));
+		else if (INTERNET_ADDRESS_IS_GROUP(ia)) {
+			InternetAddressList *m = internet_address_group_get_members(
+				INTERNET_ADDRESS_GROUP(ia));
+			InternetAddress *first = m != NULL && internet_address_list_length(m) > 0 ?
+				internet_address_list_get_address(m, 0) : NULL;
+			if (first != NULL && INTERNET_ADDRESS_IS_MAILBOX(first))
+				addr = g_strdup(internet_address_mailbox_get_addr(
+					INTERNET_ADDRESS_MAILBOX(first)));
+		}
+	}
+	if (list != NULL)
+		g_object_unref(list);
+	return addr;
+}
+
+/* Parses the first mailbox of a raw address header into a: "name <addr>",
+   "addr (name)", "addr", or a bare "name" without an address. */
+static void mime_parse_mailbox(const char *raw, struct record_address *a)
+{
+	const char *start = NULL;
+	size_t len = mime_first_mailbox(raw, &start);
+	g_autofree char *comment = NULL;
+	g_autofree char *plain = mime_unquote(start, len, &comment);
+	char *lt = strchr(plain, '<');
+	if (lt != NULL) {
+		*lt = '\0';
+		a->name = mime_decode_name(plain);
+	} else {
+		g_autofree char *bare = mime_bare_address(plain);
+		a->name = mime_decode_name(bare != NULL ? comment : plain);
+	}
+	a->address = mime_clean_address(mime_gmime_address(raw));
+}
+
+/* The first header of that name that gives an address (a hostile mail may
+   carry "From: <<<@@@>>>" before its real From), else the first one. */
+static void mime_read_address(GMimeObject *obj, const char *header, struct record_address *a)
+{
+	GMimeHeaderList *list = g_mime_object_get_header_list(obj);
+	int n = list != NULL ? g_mime_header_list_get_count(list) : 0;
+	for (int i = 0; i < n && a->address == NULL; i++) {
+		GMimeHeader *h = g_mime_header_list_get_header_at(list, i);
+		const char *raw = g_mime_header_get_raw_value(h);
+		if (g_ascii_strcasecmp(g_mime_header_get_name(h), header) != 0 || raw == NULL)
+			continue;
+		struct record_address t = { NULL, NULL };
+		mime_parse_mailbox(raw, &t);
+		if (t.address != NULL || a->name == NULL) {
+			g_free(a->name);
+			*a = t;
+		} else {
+			g_free(t.name);
+		}
+	}
+}
+
+/* ---------------------------------------------------------------- forwards */
+
+/* True when a quoted or attached sender is the complainant of a forward:
+   not the forwarder, not us. */
+static bool mime_sender_is_other(const struct mime_walk *w, const struct record_address *q)
+{
+	const struct record_address *from = &w->r->from;
+	if (q->address == NULL)
+		return q->name != NULL && (from->name == NULL || strcmp(q->name, from->name) != 0);
+	if (from->address != NULL && g_ascii_strcasecmp(q->address, from->address) == 0)
+		return false;
+	return !mime_is_own_address(w->s, q->address);
+}
+
+/* Records a forward: the outer sender forwarded, q is the complainant
+   (ownership of q's strings moves to the record). */
+static void mime_set_forward(struct mime_walk *w, struct record_address *q)
+{
+	struct record *r = w->r;
+	struct record_address *fwd = g_new0(struct record_address, 1);
+	fwd->address = g_strdup(r->from.address);
+	fwd->name = g_strdup(r->from.name);
+	r->forwarded_by = fwd;
+	g_free(r->complainant.address);
+	g_free(r->complainant.name);
+	r->complainant = *q;
+	q->address = q->name = NULL;
+	w->forwarded = true;
+}
+
+/* The bytes of a parsed message, serialised again by GMime (which keeps
+   unmodified headers and bodies as they were), with the line ends of the
+   outer message: for a well-formed message, the bytes it was sent with. */
+static GBytes *mime_message_bytes(GMimeMessage *msg, bool crlf)
+{
+	GMimeStream *mem = g_mime_stream_mem_new();
+	GMimeFormatOptions *opts = g_mime_format_options_new();
+	g_mime_format_options_set_newline_format(opts, crlf ? GMIME_NEWLINE_FORMAT_DOS :
+						 GMIME_NEWLINE_FORMAT_UNIX);
+	g_mime_object_write_to_stream(GMIME_OBJECT(msg), opts, mem);
+	g_mime_format_options_free(opts);
+	GByteArray *arr = g_mime_stream_mem_get_byte_array(GMIME_STREAM_MEM(mem));
+	GBytes *b = g_bytes_new(arr->data, arr->len);
+	g_object_unref(mem);
+	return b;
+}
+
+/* An attached message is listed as an attachment when it is named or
+   disposed as one, or when it is no message at all (no header): then its
+   bytes would otherwise be lost. */
+static void mime_list_message(struct mime_walk *w, GMimeMessage *inner, GMimeObject *container,
+			      unsigned flags)
+{
+	const char *disp = g_mime_object_get_disposition(container);
+	g_autofree char *filename = mime_filename_raw(container);
+	GMimeHeaderList *hl = g_mime_object_get_header_list(GMIME_OBJECT(inner));
+	bool broken = hl == NULL || g_mime_header_list_get_count(hl) == 0;
+	if ((flags & MIME_REPORT) || (!broken && filename == NULL &&
+				      (disp == NULL || g_ascii_strcasecmp(disp, "attachment") != 0)))
+		return;
+	GBytes *bytes = mime_message_bytes(inner, w->crlf);
+	mime_add_attachment(w, container, bytes, filename);
+	g_bytes_unref(bytes);
+}
+
+static void mime_walk_inner(struct mime_walk *w, GMimeMessage *inner, GMimeObject *container,
+			    unsigned depth, unsigned flags)
+{
+	bool fwd = false;
+	mime_list_message(w, inner, container, flags);
+	if (!(flags & MIME_REPORT) && !w->forwarded) {
+		struct record_address q = { NULL, NULL };
+		mime_read_address(GMIME_OBJECT(inner), "From", &q);
+		if ((fwd = mime_sender_is_other(w, &q)))
+			mime_set_forward(w, &q);
+		g_free(q.address);
+		g_free(q.name);
+	}
+	size_t start = w->text->len;
+	GMimeObject *body = g_mime_message_get_mime_part(inner);
+	if (body != NULL)
+		mime_walk_object(w, body, depth + 1, flags);
+	if (fwd) {
+		w->note_end = w->fwd_start = start;
+		w->fwd_end = w->text->len;
+	}
+}
+
+static void mime_walk_object(struct mime_walk *w, GMimeObject *obj, unsigned depth, unsigned flags)
 {
 	if (depth > w->max_depth) {
 		if (!w->depth_noted)
@@ -276,91 +694,212 @@ static void mime_walk_object(struct mime_walk *w, GMimeObject *obj, unsigned dep
 		return;
 	}
 	if (GMIME_IS_MULTIPART(obj))
-		mime_walk_multipart(w, GMIME_MULTIPART(obj), depth);
-	else if (GMIME_IS_MESSAGE_PART(obj))
-		mime_walk_forward(w, GMIME_MESSAGE_PART(obj), depth);
+		mime_walk_multipart(w, GMIME_MULTIPART(obj), depth, flags);
+	else if (GMIME_IS_MESSAGE_PART(obj) && g_mime_message_part_get_message(GMIME_MESSAGE_PART(obj)))
+		mime_walk_inner(w, g_mime_message_part_get_message(GMIME_MESSAGE_PART(obj)), obj, depth,
+				flags);
 	else if (GMIME_IS_PART(obj))
-		mime_walk_part(w, GMIME_PART(obj));
+		mime_walk_part(w, GMIME_PART(obj), depth, flags);
 }
 
-/* The display name of the first mailbox in a raw address header: the text
-   before '<', unquoted and RFC 2047 decoded by us. NULL when there is none. */
-static char *mime_display_name(const char *raw)
+/* If line [p, end) starts with one of the labels followed by ':' or '：',
+   returns where the value starts, else NULL. */
+static const char *mime_label_value(const char *p, const char *end, const char *const *labels)
 {
-	const char *lt = NULL;
-	bool quoted = false;
-	for (const char *p = raw; *p != '\0' && lt == NULL; p++) {
-		if (*p == '"' && (p == raw || p[-1] != '\\'))
-			quoted = !quoted;
-		else if (*p == '<' && !quoted)
-			lt = p;
-	}
-	if (lt == NULL)
-		return NULL;
-	g_autofree char *part = g_strndup(raw, (gsize)(lt - raw));
-	GString *s = g_string_new(NULL);
-	for (const char *p = g_strstrip(part); *p != '\0'; p++) {
-		if (*p == '"')
+	while (p < end && (*p == ' ' || *p == '\t' || *p == '*'))
+		p++;
+	for (size_t i = 0; labels[i] != NULL; i++) {
+		size_t n = strlen(labels[i]);
+		if ((size_t)(end - p) < n || g_ascii_strncasecmp(p, labels[i], n) != 0)
 			continue;
-		if (*p == '\\' && p[1] != '\0')
+		const char *v = p + n;
+		while (v < end && (*v == ' ' || *v == '*'))
+			v++;
+		if (v < end && *v == ':')
+			return v + 1;
+		if (end - v >= 3 && memcmp(v, "\xEF\xBC\x9A", 3) == 0)   /* '：' */
+			return v + 3;
+	}
+	return NULL;
+}
+
+static const char *const mime_from_labels[] = {
+	"From", "发件人", "發件人", "寄件者", "寄件人", NULL };
+static const char *const mime_block_labels[] = {
+	"Sent", "Date", "To", "Subject", "Cc", "发送时间", "發送時間", "时间", "時間", "日期",
+	"寄件日期", "收件人", "收件者", "主题", "主題", "主旨", "抄送", "副本", NULL };
+
+static const char *mime_line_end(const char *p)
+{
+	const char *e = strchr(p, '\n');
+	return e != NULL ? e : p + strlen(p);
+}
+
+/* After a quoted "From:" line at line, the end of its header block (the
+   start of the quoted body), or NULL when no other header line follows
+   within a few lines. */
+static const char *mime_quote_block_end(const char *line)
+{
+	const char *p = *mime_line_end(line) == '\n' ? mime_line_end(line) + 1 : NULL;
+	bool found = false;
+	for (unsigned n = 0; p != NULL && *p != '\0' && n < MIME_QUOTE_BLOCK_LINES; n++) {
+		const char *e = mime_line_end(p);
+		bool header = mime_label_value(p, e, mime_block_labels) != NULL;
+		if (!header && found)
+			return p;
+		found |= header;
+		if (!header && n > 0)
+			return NULL;
+		p = *e == '\n' ? e + 1 : e;
+	}
+	return found ? p : NULL;
+}
+
+/* Parses the value of a quoted From line: "name <addr>", "\"name\"<addr>;",
+   "name [mailto:addr]", "addr", or only a name. */
+static void mime_parse_quoted_sender(const char *v, const char *end, struct record_address *q)
+{
+	g_autofree char *s = g_strndup(v, (gsize)(end - v));
+	char *mailto = strstr(s, "mailto:"), *lt = strchr(s, '<'), *cut = NULL, *addr = NULL;
+	if (mailto != NULL) {
+		addr = mailto + 7;
+		cut = mailto > s && mailto[-1] == '[' ? mailto - 1 : mailto;
+	} else if (lt != NULL) {
+		addr = lt + 1;
+		cut = lt;
+	}
+	if (addr != NULL) {
+		addr[strcspn(addr, "]> \t;,")] = '\0';
+		*cut = '\0';
+		q->address = mime_clean_address(mime_bare_address(addr));
+		g_strdelimit(s, ";", ' ');
+		q->name = mime_decode_name(s);
+		return;
+	}
+	g_strdelimit(s, ";,", ' ');
+	q->address = mime_clean_address(mime_bare_address(s));
+	if (q->address == NULL)
+		q->name = mime_decode_name(s);
+}
+
+/* The first quoted header block in the text: its sender, where the block
+   starts and where the quoted body starts. Returns false if none. */
+static bool mime_find_quoted(const char *text, struct record_address *q, size_t *block_r,
+			     size_t *body_r)
+{
+	for (const char *p = text; *p != '\0';) {
+		const char *e = mime_line_end(p), *v = mime_label_value(p, e, mime_from_labels);
+		const char *body = v != NULL ? mime_quote_block_end(p) : NULL;
+		if (body != NULL) {
+			mime_parse_quoted_sender(v, e, q);
+			*block_r = (size_t)(p - text);
+			*body_r = (size_t)(body - text);
+			return q->address != NULL || q->name != NULL;
+		}
+		p = *e == '\n' ? e + 1 : e;
+	}
+	return false;
+}
+
+/* True when the subject starts with one of the prefixes (after tags such
+   as "[外部邮件]" or "【外部】" and blanks), followed by ':' or '：'. */
+static bool mime_subject_prefix(const char *subject, const char *const *prefixes)
+{
+	const char *p = subject != NULL ? subject : "";
+	for (;;) {
+		while (*p == ' ')
 			p++;
-		g_string_append_c(s, *p);
+		const char *close = *p == '[' ? strchr(p, ']') :
+			g_str_has_prefix(p, "【") ? strstr(p, "】") : NULL;
+		if (close == NULL)
+			break;
+		p = close + (*close == ']' ? 1 : strlen("】"));
 	}
-	char *name = rfc2047_decode(s->str, s->len);
-	g_string_free(s, TRUE);
-	g_strstrip(name);
-	if (*name == '\0')
-		g_clear_pointer(&name, g_free);
-	return name;
+	const char *end = p + strlen(p);
+	return mime_label_value(p, end, prefixes) != NULL;
 }
 
-/* The first mailbox address of a raw address header, lower-cased domain. */
-static char *mime_first_address(const char *raw)
+/* True when text[0, n) says it forwards something ("forwarded", not the
+   "forward" of "look forward to"). */
+static bool mime_note_says_forward(const char *text, size_t n)
 {
-	InternetAddressList *list = internet_address_list_parse(NULL, raw);
-	char *addr = NULL;
-	for (int i = 0; list != NULL && i < internet_address_list_length(list) && !addr; i++) {
-		InternetAddress *ia = internet_address_list_get_address(list, i);
-		if (INTERNET_ADDRESS_IS_MAILBOX(ia))
-			addr = g_strdup(internet_address_mailbox_get_addr(INTERNET_ADDRESS_MAILBOX(ia)));
-	}
-	if (list != NULL)
-		g_object_unref(list);
-	if (addr != NULL && (*addr == '\0' || !g_utf8_validate(addr, -1, NULL)))
-		g_clear_pointer(&addr, g_free);
-	char *at = addr != NULL ? strrchr(addr, '@') : NULL;
-	for (char *p = at; p != NULL && *p != '\0'; p++)
-		*p = g_ascii_tolower(*p);
-	return addr;
+	static const char *const words[] = { "转发", "轉發", "轉寄", "转寄", NULL };
+	g_autofree char *note = g_strndup(text, n);
+	g_autofree char *lower = g_ascii_strdown(note, -1);
+	if (strstr(lower, "forwarded") != NULL)
+		return true;
+	for (size_t i = 0; words[i] != NULL; i++)
+		if (strstr(note, words[i]) != NULL)
+			return true;
+	return false;
 }
 
-static void mime_read_address(GMimeObject *obj, const char *header, struct record_address *a)
+/* Where the forwarder's note ends: before the quoted block and the
+   separator line above it ("-----Original Message-----", "原始邮件"...). */
+static size_t mime_note_end(const char *text, size_t block)
 {
-	const char *raw = mime_raw_header(obj, header);
-	if (raw == NULL)
-		return;
-	a->address = mime_first_address(raw);
-	a->name = mime_display_name(raw);
+	static const char *const marks[] = { "----", "Original", "原始", "Forwarded", "转发的",
+					     "轉寄", NULL };
+	if (block == 0)
+		return 0;
+	size_t start = block - 1;   /* the '\n' ending the previous line */
+	while (start > 0 && text[start - 1] != '\n')
+		start--;
+	g_autofree char *line = g_strndup(text + start, block - start);
+	for (size_t i = 0; marks[i] != NULL; i++)
+		if (strstr(line, marks[i]) != NULL)
+			return start;
+	return block;
 }
 
-static void mime_walk_forward(struct mime_walk *w, GMimeMessagePart *mp, unsigned depth)
+/* An inline forward: a quoted header block whose sender is someone else,
+   in a mail whose subject (Fw:, 转发：) or note says it is forwarded. A
+   reply (Re:) quoting an earlier mail is not a forward. */
+static void mime_find_inline_forward(struct mime_walk *w)
 {
-	GMimeMessage *inner = g_mime_message_part_get_message(mp);
-	if (inner == NULL)
-		return;
-	if (w->r->forwarded_by == NULL) {
-		struct record_address *fwd = g_new0(struct record_address, 1);
-		fwd->address = g_strdup(w->r->from.address);
-		fwd->name = g_strdup(w->r->from.name);
-		w->r->forwarded_by = fwd;
-		g_clear_pointer(&w->r->complainant.address, g_free);
-		g_clear_pointer(&w->r->complainant.name, g_free);
-		mime_read_address(GMIME_OBJECT(inner), "From", &w->r->complainant);
+	static const char *const fw[] = { "fw", "fwd", "转发", "轉發", "转", "轉寄", "转寄", NULL };
+	static const char *const re[] = { "re", "回复", "回覆", "答复", "答覆", NULL };
+	struct record_address q = { NULL, NULL };
+	size_t block = 0, body = 0;
+	if (mime_find_quoted(w->text->str, &q, &block, &body) && mime_sender_is_other(w, &q)) {
+		const char *subj = w->r->subject;
+		bool is_fw = mime_subject_prefix(subj, fw) ||
+			     (!mime_subject_prefix(subj, re) && mime_note_says_forward(w->text->str, block));
+		if (is_fw) {
+			mime_set_forward(w, &q);
+			w->note_end = mime_note_end(w->text->str, block);
+			w->fwd_start = body;
+			w->fwd_end = w->text->len;
+		}
 	}
-	GMimeObject *body = g_mime_message_get_mime_part(inner);
-	if (body != NULL)
-		mime_walk_object(w, body, depth + 1);
+	g_free(q.address);
+	g_free(q.name);
 }
+
+/* The complainant of a forward as the forwarded text names them: a
+   labelled or signed name, the first phone, and an e-mail address when the
+   quoted sender had none. */
+static void mime_forward_complainant(struct mime_walk *w)
+{
+	struct record *r = w->r;
+	struct extract_result *x = extract_result_new();
+	extract_text_into(x, w->s->extract, w->text->str + w->fwd_start, w->fwd_end - w->fwd_start);
+	if (x->names->len > 0) {
+		g_free(r->complainant.name);
+		r->complainant.name = g_strdup(((struct extract_value *)x->names->pdata[0])->value);
+	}
+	r->complainant_phone = g_strdup(record_complainant_phone(x->phones));
+	for (guint i = 0; r->complainant.address == NULL && i < x->emails->len; i++) {
+		const char *e = ((struct extract_value *)x->emails->pdata[i])->value;
+		if (!mime_is_own_address(w->s, e) &&
+		    (r->from.address == NULL || g_ascii_strcasecmp(e, r->from.address) != 0))
+			r->complainant.address = g_strdup(e);
+	}
+	r->forward_note = g_strndup(w->text->str, w->note_end);
+	extract_result_free(x);
+}
+
+/* ---------------------------------------------------------------- headers */
 
 static char *mime_subject(GMimeObject *obj)
 {
@@ -388,13 +927,13 @@ static void mime_read_recipients(GMimeMessage *msg, struct record *r)
 		InternetAddress *ia = internet_address_list_get_address(to, i);
 		if (INTERNET_ADDRESS_IS_MAILBOX(ia)) {
 			const char *addr = internet_address_mailbox_get_addr(INTERNET_ADDRESS_MAILBOX(ia));
-			if (addr != NULL && g_utf8_validate(addr, -1, NULL))
+			if (addr != NULL && *addr != '\0' && g_utf8_validate(addr, -1, NULL))
 				g_ptr_array_add(r->to, g_strdup(addr));
 		}
 	}
 	const char *rt = mime_raw_header(GMIME_OBJECT(msg), "Reply-To");
 	if (rt != NULL)
-		r->reply_to = mime_first_address(rt);
+		r->reply_to = mime_clean_address(mime_gmime_address(rt));
 }
 
 static void mime_read_references(GMimeObject *obj, struct record *r)
@@ -426,6 +965,8 @@ static void mime_read_headers(GMimeMessage *msg, struct record *r)
 	}
 }
 
+/* ---------------------------------------------------------------- classification */
+
 static bool mime_header_is(GMimeObject *obj, const char *name, const char *const *values)
 {
 	const char *v = g_mime_object_get_header(obj, name);
@@ -440,25 +981,38 @@ static bool mime_header_is(GMimeObject *obj, const char *name, const char *const
 	return false;
 }
 
-static bool mime_is_bounce(GMimeObject *obj, const struct record *r)
+/* The report-type of a message whose body is a multipart/report ("" when
+   it has none), or NULL if it is not one. */
+static const char *mime_report_type(GMimeMessage *msg)
 {
-	GMimeContentType *ct = g_mime_object_get_content_type(obj);
+	GMimeObject *body = g_mime_message_get_mime_part(msg);
+	GMimeContentType *ct = body != NULL ? g_mime_object_get_content_type(body) : NULL;
+	if (ct == NULL || !g_mime_content_type_is_type(ct, "multipart", "report"))
+		return NULL;
+	const char *t = g_mime_content_type_get_parameter(ct, "report-type");
+	return t != NULL ? t : "";
+}
+
+static bool mime_is_bounce(GMimeMessage *msg, const struct record *r)
+{
+	GMimeObject *obj = GMIME_OBJECT(msg);
+	const char *rt = mime_report_type(msg);
 	const char *rp = g_mime_object_get_header(obj, "Return-Path");
-	g_autofree char *local = r->from.address != NULL ?
-		g_ascii_strdown(r->from.address, -1) : g_strdup("");
-	if (ct != NULL && g_mime_content_type_is_type(ct, "multipart", "report"))
+	g_autofree char *local = g_ascii_strdown(r->from.address != NULL ? r->from.address :
+						 r->from.name != NULL ? r->from.name : "", -1);
+	if (rt != NULL && g_ascii_strcasecmp(rt, "disposition-notification") != 0)
 		return true;
 	if (rp != NULL && strstr(rp, "<>") != NULL)
 		return true;
-	return g_str_has_prefix(local, "mailer-daemon@") || g_str_has_prefix(local, "postmaster@") ||
+	return g_str_has_prefix(local, "mailer-daemon") || g_str_has_prefix(local, "postmaster@") ||
 	       mime_header_is(obj, "X-Failed-Recipients", NULL);
 }
 
 static bool mime_is_auto_reply(GMimeObject *obj, const struct record *r)
 {
 	static const char *const subjects[] = {
-		"自动回复", "自動回覆", "auto:", "automatic reply", "autoreply", "auto-reply",
-		"auto reply", "out of office", "out of the office", "休假", NULL };
+		"自动回复", "自動回覆", "自动答复", "auto:", "automatic reply", "autoreply",
+		"auto-reply", "auto reply", "out of office", "out of the office", "休假", NULL };
 	const char *as = g_mime_object_get_header(obj, "Auto-Submitted");
 	g_autofree char *as_l = as != NULL ? g_strstrip(g_ascii_strdown(as, -1)) : NULL;
 	if (as_l != NULL && strcmp(as_l, "no") != 0)
@@ -490,10 +1044,13 @@ static bool mime_is_own(const struct record *r, const char *const *own)
 static const char *mime_classify(GMimeMessage *msg, const struct record *r, const char *const *own)
 {
 	GMimeObject *obj = GMIME_OBJECT(msg);
+	const char *rt = mime_report_type(msg);
 	if (mime_is_own(r, own))
 		return "own_notice";
-	if (mime_is_bounce(obj, r))
+	if (mime_is_bounce(msg, r))
 		return "bounce";
+	if (rt != NULL)
+		return "receipt";
 	if (mime_is_auto_reply(obj, r))
 		return "auto_reply";
 	if (mime_is_list(obj))
@@ -501,12 +1058,15 @@ static const char *mime_classify(GMimeMessage *msg, const struct record *r, cons
 	return NULL;
 }
 
-/* The final body text: plain if any, else the HTML converted. */
+/* ---------------------------------------------------------------- the message */
+
+/* The final body text: trailing blanks and blank lines removed. */
 static char *mime_body_text(struct mime_walk *w)
 {
-	if (w->plain->len > 0 || w->html->len == 0)
-		return g_strdup(w->plain->str);
-	return html_to_text(w->html->str, w->html->len);
+	GString *t = w->text;
+	while (t->len > 0 && g_ascii_isspace(t->str[t->len - 1]))
+		t->len--;
+	return g_strndup(t->str, t->len);
 }
 
 static void mime_extract(const struct mime_settings *s, struct record *r, GString *attach_text)
@@ -524,7 +1084,11 @@ static void mime_fallback_text(struct record *r, const char *data, size_t len)
 	bool detected = false;
 	size_t out_len = 0;
 	record_note(r, "not a MIME message: the whole input was read as text");
-	r->text = charset_to_utf8(NULL, data, len, &out_len, &used, &detected);
+	r->subject = g_strdup("");
+	g_autofree char *text = charset_to_utf8(NULL, data, len, &out_len, &used, &detected);
+	GString *t = g_string_new(NULL);
+	mime_append_text(t, text);
+	r->text = g_string_free(t, FALSE);
 	r->body_charset = g_strdup(used);
 	r->body_charset_detected = detected;
 }
@@ -535,6 +1099,94 @@ static GMimeMessage *mime_construct(const char *data, size_t len)
 	g_autoptr(GMimeParser) parser = g_mime_parser_new_with_stream(stream);
 	g_mime_parser_set_format(parser, GMIME_FORMAT_MESSAGE);
 	return g_mime_parser_construct_message(parser, NULL);
+}
+
+/* True when line [p, e) is a header field "Name:" (printable ASCII name,
+   blanks allowed before the colon). */
+static bool mime_is_field_line(const char *p, const char *e)
+{
+	const char *q = p;
+	while (q < e && *q > ' ' && *q < 0x7f && *q != ':')
+		q++;
+	if (q == p)
+		return false;
+	while (q < e && (*q == ' ' || *q == '\t'))
+		q++;
+	return q < e && *q == ':';
+}
+
+/* Repairs the top header block. A line in it that is no header field and
+   no continuation would be dropped by GMime (text lost): it is moved to the
+   start of the body, and the headers after it are kept (mime4j starts the
+   body there, losing them: From, Subject and Message-ID may follow). An
+   encoded-word line without its leading blank (a broken fold) continues the
+   header before it. Returns a repaired copy of the message (g_free) with its
+   length in *len_r, or NULL when nothing needs repair (or the first line is
+   no header: then GMime reads it all as body). Linear in len. */
+static char *mime_repair_headers(const char *data, size_t len, size_t *len_r)
+{
+	GString *head = NULL, *moved = NULL;
+	const char *p = data, *end = data + len, *copied = data, *nl = "\n";
+	for (unsigned n = 0; p < end; n++) {
+		const char *e = memchr(p, '\n', (size_t)(end - p));
+		e = e != NULL ? e : end;
+		const char *content_end = e > p && e[-1] == '\r' ? e - 1 : e;
+		const char *next = e < end ? e + 1 : end;
+		if (content_end == p)
+			break;                               /* the blank line */
+		bool ok = (n == 0 && (size_t)(end - p) >= 5 && memcmp(p, "From ", 5) == 0) ||
+			  (n > 0 && (*p == ' ' || *p == '\t')) || mime_is_field_line(p, content_end);
+		if (!ok && n == 0)
+			return NULL;
+		if (!ok) {
+			if (head == NULL) {
+				head = g_string_sized_new(len + 16);
+				moved = g_string_new(NULL);
+			}
+			g_string_append_len(head, copied, p - copied);
+			if (content_end - p >= 2 && p[0] == '=' && p[1] == '?') {
+				g_string_append_c(head, ' ');          /* a broken fold */
+				g_string_append_len(head, p, next - p);
+			} else {
+				g_string_append_len(moved, p, next - p);
+			}
+			nl = content_end < e ? "\r\n" : "\n";
+			copied = next;
+		}
+		p = next;
+	}
+	if (head == NULL)
+		return NULL;
+	g_string_append_len(head, copied, p - copied);   /* the rest of the headers */
+	if (p < end) {
+		const char *e = memchr(p, '\n', (size_t)(end - p));   /* the blank line */
+		p = e != NULL ? e + 1 : end;
+	}
+	g_string_append(head, nl);
+	if (moved->len > 0 && moved->str[moved->len - 1] != '\n')
+		g_string_append(moved, nl);
+	g_string_append_len(head, moved->str, moved->len);
+	g_string_append_len(head, p, end - p);
+	g_string_free(moved, TRUE);
+	*len_r = head->len;
+	return g_string_free(head, FALSE);
+}
+
+/* GMime builds every part of a message before we walk it: 300,000 empty
+   parts in 3 MB took 400 MB. So the bytes given to it end before the
+   (4 * max_parts)-th line that starts with "--" (a boundary, or a text line
+   such as a signature separator): the walk would not read beyond
+   max_parts parts anyway. Returns the length to parse. */
+static size_t mime_bounded_length(const char *data, size_t len, unsigned max_parts)
+{
+	size_t lines = 0, limit = (size_t)max_parts * 4;
+	for (const char *p = data, *end = data + len; p < end;) {
+		if (end - p >= 2 && p[0] == '-' && p[1] == '-' && ++lines > limit)
+			return (size_t)(p - data);
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		p = nl != NULL ? nl + 1 : end;
+	}
+	return len;
 }
 
 /* Only the header block of an over-size message is parsed. */
@@ -550,25 +1202,28 @@ static size_t mime_header_length(const char *data, size_t len)
 }
 
 static void mime_walk_message(const struct mime_settings *s, struct record *r, GMimeMessage *msg,
-			      bool walk_body)
+			      bool walk_body, bool crlf)
 {
 	struct mime_walk w = {
-		.s = s, .r = r,
-		.plain = g_string_new(NULL), .html = g_string_new(NULL),
-		.attach_text = g_string_new(NULL),
+		.s = s, .r = r, .crlf = crlf,
+		.text = g_string_new(NULL), .attach_text = g_string_new(NULL),
 		.max_depth = s->max_depth ? s->max_depth : MIME_DEFAULT_MAX_DEPTH,
 		.max_parts = s->max_parts ? s->max_parts : MIME_DEFAULT_MAX_PARTS,
 	};
 	mime_read_headers(msg, r);
+	r->complainant.address = g_strdup(r->from.address);
 	GMimeObject *body = g_mime_message_get_mime_part(msg);
 	if (walk_body && body != NULL)
-		mime_walk_object(&w, body, 1);
-	r->text = mime_body_text(&w);
-	mime_extract(s, r, w.attach_text);
+		mime_walk_object(&w, body, 1, MIME_TEXT);
 	const char *kind = mime_classify(msg, r, s->own_addresses);
 	r->auto_submitted = g_strdup(kind);
-	g_string_free(w.plain, TRUE);
-	g_string_free(w.html, TRUE);
+	if (!w.forwarded && kind == NULL)
+		mime_find_inline_forward(&w);
+	if (w.forwarded)
+		mime_forward_complainant(&w);
+	r->text = mime_body_text(&w);
+	mime_extract(s, r, w.attach_text);
+	g_string_free(w.text, TRUE);
 	g_string_free(w.attach_text, TRUE);
 }
 
@@ -582,15 +1237,28 @@ struct record *mime_parse(const struct mime_settings *s, const char *data, size_
 			    " bytes: only its headers were read (the original is kept whole)",
 			    len, (guint64)max);
 	mime_init();
-	GMimeMessage *msg = mime_construct(data, whole ? len : mime_header_length(data, len));
+	size_t fixed_len = 0;
+	g_autofree char *fixed = mime_repair_headers(data, len, &fixed_len);
+	if (fixed != NULL) {
+		data = fixed;
+		len = fixed_len;
+	}
+	unsigned max_parts = s->max_parts ? s->max_parts : MIME_DEFAULT_MAX_PARTS;
+	size_t parse_len = whole ? mime_bounded_length(data, len, max_parts) :
+				   mime_header_length(data, len);
+	if (whole && parse_len < len)
+		record_note(r, "more than %u boundary lines: only the first %zu bytes were parsed "
+			    "(the original is kept whole)", max_parts * 4, parse_len);
+	GMimeMessage *msg = mime_construct(data, parse_len);
 	if (msg == NULL) {
 		mime_fallback_text(r, data, whole ? len : 0);
 		const char *text = r->text;
 		extract_text_into(r->extract, s->extract, text, strlen(text));
 	} else {
-		mime_walk_message(s, r, msg, whole);
+		const char *nl = memchr(data, '\n', len);
+		mime_walk_message(s, r, msg, whole, nl != NULL && nl > data && nl[-1] == '\r');
 		g_object_unref(msg);
 	}
-	record_resolve(r, NULL, NULL);
+	record_resolve(r, s->regulator_domains, s->regulator_phrases);
 	return r;
 }

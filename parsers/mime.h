@@ -25,7 +25,10 @@ struct mime_settings {                  /* 0 / NULL means the default */
 	unsigned max_depth;                 /* default 20 */
 	unsigned max_parts;                 /* default 500 */
 	const struct extract_settings *extract;
-	const char *const *own_addresses;   /* our mailboxes: mail from them is own_notice */
+	const char *const *own_addresses;   /* our mailboxes: mail from them is own_notice;
+					       their (non-public) domains are our staff */
+	const char *const *regulator_domains;   /* NULL: record_resolve's defaults */
+	const char *const *regulator_phrases;   /* NULL: record_resolve's defaults */
 	struct sniff *sniff;                /* required */
 };
 
@@ -33,7 +36,26 @@ struct mime_settings {                  /* 0 / NULL means the default */
 void mime_init(void);
 
 /* Parses one message. Never fails on hostile bytes: whatever cannot be read
-   is noted in record->notes. Returns a record (free with record_free). */
+   is noted in record->notes. Returns a record (free with record_free).
+   - Text: inline text/plain and text/html (converted) parts in reading
+     order, LF line ends; of a multipart/alternative the plain version when
+     it has text, else the HTML one; attachments are collected from every
+     version. Inside multipart/report every text part is text.
+   - Forwarded complaints: a message/rfc822 part (outside a report) or an
+     inline quoted header block ("From:"/"发件人:" followed by Sent/Date/To/
+     Subject lines) in a mail whose subject (Fw:, 转发：) or note says it is
+     forwarded, whose sender is neither the outer sender nor one of ours
+     (own address or its non-public domain): the quoted sender becomes the
+     complainant (name and phone from the forwarded text when it names
+     them), the outer sender forwarded_by. A reply quoting a mail is not a
+     forward.
+   - Classification (auto_submitted): own_notice, bounce, receipt (a
+     disposition-notification report), auto_reply, list.
+   - Limits: over max_bytes only the headers are read; beyond max_depth and
+     max_parts parts are not read; more than 4 * max_parts lines starting
+     with "--" and the rest is not parsed. Each adds a note. A line of the
+     header block that is no header moves to the start of the body (its
+     text is kept, and so are the headers after it). */
 struct record *mime_parse(const struct mime_settings *s, const char *data, size_t len);
 
 /* Decodes base64, tolerating separately padded chunks, line breaks and

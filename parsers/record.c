@@ -14,6 +14,7 @@ static void record_attachment_free(gpointer p)
 	g_free(a->detected_type);
 	if (a->content != NULL)
 		g_bytes_unref(a->content);
+	g_free(a->text);
 	g_free(a);
 }
 
@@ -53,6 +54,7 @@ void record_free(struct record *r)
 	g_free(r->text);
 	g_free(r->body_charset);
 	g_free(r->complainant_phone);
+	g_free(r->forward_note);
 	g_free(r->reference);
 	g_free(r->auto_submitted);
 	g_ptr_array_unref(r->to);
@@ -60,6 +62,13 @@ void record_free(struct record *r)
 	g_ptr_array_unref(r->attachments);
 	g_ptr_array_unref(r->notes);
 	extract_result_free(r->extract);
+	if (r->ocr != NULL) {
+		g_free(r->ocr->engine);
+		g_free(r->ocr->language);
+		g_free(r->ocr->detected_type);
+		g_free(r->ocr);
+	}
+	g_free(r->notice_by);
 	g_free(r);
 }
 
@@ -131,9 +140,25 @@ static void record_json_attachments(struct json *j, GPtrArray *list)
 		json_kv_int(j, "size", (int64_t)a->size);
 		json_kv_string(j, "sha256", a->sha256);
 		json_kv_bool(j, "risky", a->risky);
+		json_kv_string(j, "text", a->text);
 		json_end_object(j);
 	}
 	json_end_array(j);
+}
+
+static void record_json_ocr(struct json *j, const struct record_ocr *o)
+{
+	json_key(j, "ocr");
+	if (o == NULL) {
+		json_null(j);
+		return;
+	}
+	json_begin_object(j);
+	json_kv_string(j, "engine", o->engine);
+	json_kv_int(j, "pages", o->pages);
+	json_kv_string(j, "language", o->language);
+	json_kv_string(j, "detected_type", o->detected_type);
+	json_end_object(j);
 }
 
 static void record_json_complainant(struct json *j, const struct record *r)
@@ -191,8 +216,8 @@ char *record_to_json(const struct record *r, GTimeZone *tz, bool pretty)
 	record_json_body(j, r);
 	json_kv_string(j, "reference", r->reference);
 	json_kv_string(j, "auto_submitted", r->auto_submitted);
-	json_key(j, "ocr");
-	json_null(j);
+	record_json_ocr(j, r->ocr);
+	json_kv_string(j, "notice_by", r->notice_by);
 	record_json_strings(j, "notes", r->notes);
 	json_end_object(j);
 	return json_finish(j);
@@ -214,7 +239,7 @@ static bool record_domain_matches(const char *address, const char *const *domain
 		if (len >= n && g_ascii_strcasecmp(at + 1 + len - n, domains[i]) == 0 &&
 		    (len == n || at[1 + len - n - 1] == '.'))
 			return true;
-		if (strstr(address, domains[i]) != NULL && g_ascii_isdigit(domains[i][0]))
+		if (g_ascii_isdigit(domains[i][0]) && strstr(at + 1, domains[i]) != NULL)
 			return true;
 	}
 	return false;
@@ -222,32 +247,116 @@ static bool record_domain_matches(const char *address, const char *const *domain
 
 static bool record_has_phrase(const struct record *r, const char *const *phrases)
 {
-	const char *name = r->forwarded_by != NULL ? r->forwarded_by->name : r->from.name;
+	const char *name = r->forwarded_by != NULL ? r->forwarded_by->name : NULL;
 	for (size_t i = 0; phrases[i] != NULL; i++) {
 		if ((r->subject != NULL && strstr(r->subject, phrases[i]) != NULL) ||
-		    (name != NULL && strstr(name, phrases[i]) != NULL))
+		    (name != NULL && strstr(name, phrases[i]) != NULL) ||
+		    (r->forward_note != NULL && strstr(r->forward_note, phrases[i]) != NULL))
 			return true;
 	}
 	return false;
 }
 
-void record_resolve(struct record *r, const char *const *domains, const char *const *phrases)
+static const char *record_first(GPtrArray *values)
 {
-	GPtrArray *names = r->extract->names, *phones = r->extract->phones;
+	return values->len > 0 ? ((struct extract_value *)values->pdata[0])->value : NULL;
+}
+
+/* If the digits of value are written at s (ASCII or full-width, with
+   blanks, hyphens or brackets between them), returns true. */
+static bool record_digits_at(const char *s, const char *value)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	for (const char *v = value; *v != '\0'; v++) {
+		while (*p == ' ' || *p == '-' || *p == '(' || *p == ')')
+			p++;
+		if (*p == (unsigned char)*v) {
+			p++;
+		} else if (p[0] == 0xEF && p[1] == 0xBC && p[2] == 0x90 + (unsigned char)(*v - '0')) {
+			p += 3;
+		} else {
+			return false;
+		}
+	}
+	return true;
+}
+
+/* True when the phone is written in its context right after a contact
+   label (联系电话：, 本人手机：, Tel:): the complainant's own number rather
+   than one the complaint mentions (a staff member's). */
+static bool record_phone_labelled(const struct extract_value *v)
+{
+	static const char *const labels[] = {
+		"电话", "手机", "联系方式", "联系", "電話", "手機", "聯絡", "聯繫", "tel", "mobile",
+		"phone", NULL };
+	const char *c = v->context != NULL ? v->context : "";
+	for (const char *p = c; *p != '\0'; p++) {
+		if (p != c && g_ascii_isdigit(p[-1]))
+			continue;
+		if (!record_digits_at(p, v->value))
+			continue;
+		size_t from = p - c > 18 ? (size_t)(p - c) - 18 : 0;
+		g_autofree char *before = g_ascii_strdown(c + from, p - (c + from));
+		for (size_t i = 0; labels[i] != NULL; i++)
+			if (strstr(before, labels[i]) != NULL)
+				return true;
+		return false;
+	}
+	return false;
+}
+
+const char *record_complainant_phone(GPtrArray *phones)
+{
+	for (guint i = 0; i < phones->len; i++)
+		if (record_phone_labelled(phones->pdata[i]))
+			return ((struct extract_value *)phones->pdata[i])->value;
+	return record_first(phones);
+}
+
+/* A regulator's transfer sheet: the regulator forwarded, the complainant
+   is the investor the text names. */
+static void record_regulator_transfer(struct record *r)
+{
+	struct record_address *fwd = g_new0(struct record_address, 1);
+	fwd->address = g_strdup(r->from.address);
+	fwd->name = g_strdup(r->from.name);
+	r->forwarded_by = fwd;
+	g_free(r->complainant.address);
+	r->complainant.address = NULL;
+	for (guint i = 0; i < r->extract->emails->len && r->complainant.address == NULL; i++) {
+		const char *e = ((struct extract_value *)r->extract->emails->pdata[i])->value;
+		if (r->from.address == NULL || g_ascii_strcasecmp(e, r->from.address) != 0)
+			r->complainant.address = g_strdup(e);
+	}
+	g_free(r->complainant.name);
+	r->complainant.name = g_strdup(record_first(r->extract->names));
+	r->complainant_phone = g_strdup(record_complainant_phone(r->extract->phones));
+}
+
+static void record_direct(struct record *r)
+{
+	const char *name = record_first(r->extract->names);
 	if (r->complainant.address == NULL)
 		r->complainant.address = g_strdup(r->from.address);
-	if (names->len > 0) {
-		g_free(r->complainant.name);
-		r->complainant.name = g_strdup(((struct extract_value *)names->pdata[0])->value);
-	} else if (r->complainant.name == NULL && r->forwarded_by == NULL) {
-		r->complainant.name = g_strdup(r->from.name);
-	}
-	if (r->complainant_phone == NULL && phones->len > 0)
-		r->complainant_phone = g_strdup(((struct extract_value *)phones->pdata[0])->value);
-	if (r->reference == NULL && r->extract->references->len > 0)
-		r->reference = g_strdup(((struct extract_value *)r->extract->references->pdata[0])->value);
+	g_free(r->complainant.name);
+	r->complainant.name = g_strdup(name != NULL ? name : r->from.name);
+	if (r->complainant_phone == NULL)
+		r->complainant_phone = g_strdup(record_complainant_phone(r->extract->phones));
+}
+
+void record_resolve(struct record *r, const char *const *domains, const char *const *phrases)
+{
+	domains = domains != NULL ? domains : record_default_domains;
+	phrases = phrases != NULL ? phrases : record_default_phrases;
+	if (r->forwarded_by == NULL && r->auto_submitted == NULL &&
+	    record_domain_matches(r->from.address, domains))
+		record_regulator_transfer(r);
+	else if (r->forwarded_by == NULL)
+		record_direct(r);
+	if (r->reference == NULL)
+		r->reference = g_strdup(record_first(r->extract->references));
 	const char *sender = r->forwarded_by != NULL ? r->forwarded_by->address : r->from.address;
-	r->major = record_domain_matches(sender, domains != NULL ? domains : record_default_domains) ||
-		   (r->forwarded_by != NULL &&
-		    record_has_phrase(r, phrases != NULL ? phrases : record_default_phrases));
+	r->major = r->auto_submitted == NULL &&
+		   (record_domain_matches(sender, domains) ||
+		    (r->forwarded_by != NULL && record_has_phrase(r, phrases)));
 }

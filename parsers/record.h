@@ -20,6 +20,15 @@ struct record_attachment {
 	char sha256[65];
 	bool risky;            /* executable, script or macro document */
 	GBytes *content;       /* the decoded bytes, until saved */
+	char *text;            /* document text read from it (PDF, image, DOCX), or NULL */
+};
+
+/* How the text of a scan or fax was read (parsers/ocr.h). */
+struct record_ocr {
+	char *engine;          /* "tesseract", "pdftotext", "pdftotext+tesseract", "docx", "text" */
+	char *language;        /* tesseract languages, or NULL when no OCR ran */
+	char *detected_type;   /* the file's type from its bytes */
+	unsigned pages;
 };
 
 struct record {
@@ -39,11 +48,15 @@ struct record {
 	struct record_address complainant;
 	char *complainant_phone;
 	struct record_address *forwarded_by;   /* NULL unless forwarded */
+	char *forward_note;               /* the forwarder's own text before the
+					     forwarded one, or NULL (not printed) */
 	bool major;
 	struct extract_result *extract;
 	char *reference;                  /* a complaint reference found, or NULL */
 	char *auto_submitted;             /* NULL or auto_reply, bounce, list, own_notice */
 	GPtrArray *notes;                 /* of char*: limits hit, repairs made */
+	struct record_ocr *ocr;           /* scans and faxes: how the text was read; else NULL */
+	char *notice_by;                  /* "email" or "post" (letters without an address), or NULL */
 };
 
 struct record *record_new(const char *channel);
@@ -56,8 +69,30 @@ char *record_to_json(const struct record *r, GTimeZone *tz, bool pretty);
 
 /* Fills complainant, reference and major from the extraction and the
    addresses. regulator_domains/phrases are NULL-terminated lists or NULL for
-   the defaults. */
+   the defaults (csrc.gov.cn, sac.net.cn, cfachina.org, amac.org.cn,
+   cca.org.cn, and domains containing 12386; phrases 12386, 证监会,
+   证券业协会, 期货业协会, 基金业协会, 消费者协会, 消保委, 证券交易所,
+   期货交易所).
+   - Not forwarded, from a regulator's domain (a transfer sheet naming the
+     investor): the regulator becomes forwarded_by and the complainant is
+     who the text names: first name, the phone record_complainant_phone()
+     picks, first e-mail address that is not the regulator's.
+   - Not forwarded otherwise: the complainant is From, named by the first
+     extracted name (labels, signature) or else the display name, with the
+     phone record_complainant_phone() picks.
+   - Forwarded (the parser set complainant from the forwarded message):
+     kept as it is.
+   - major: the sender (the forwarder when forwarded) is in a regulator's
+     domain, or the message is forwarded and a regulator phrase is in the
+     subject, the forwarder's name or the forwarder's note. A complainant
+     only threatening to call 12386 is not major.
+   - reference: the first complaint reference extracted. */
 void record_resolve(struct record *r, const char *const *regulator_domains,
 		    const char *const *regulator_phrases);
+
+/* The complainant's phone among extracted phones (struct extract_value*):
+   the first written right after a contact label (联系电话, 本人手机, Tel...)
+   in its context, else the first; NULL when there is none. Borrowed. */
+const char *record_complainant_phone(GPtrArray *phones);
 
 #endif

@@ -42,8 +42,10 @@ static bool rfc2047_is_blank(char c)
 	return c == ' ' || c == '\t';
 }
 
-/* Returns a newly allocated unfolded copy of raw: CRLF/LF + blank loses the
-   line break, any other CR or LF becomes a space. */
+/* Returns a newly allocated unfolded copy of raw: a line break with the
+   blanks around it (folding) becomes one space, a tab becomes a space, any
+   other CR or LF becomes a space. Outlook folds with CRLF TAB, which would
+   otherwise leave a tab in the middle of a subject. */
 static GString *rfc2047_unfold(const char *raw, size_t len)
 {
 	GString *s = g_string_sized_new(len);
@@ -51,14 +53,16 @@ static GString *rfc2047_unfold(const char *raw, size_t len)
 	for (size_t i = 0; i < len; i++) {
 		char c = raw[i];
 
-		if (c == '\r' && i + 1 < len && raw[i + 1] == '\n' &&
-		    i + 2 < len && rfc2047_is_blank(raw[i + 2])) {
-			i++;
+		if (c == '\r' || c == '\n') {
+			while (s->len > 0 && s->str[s->len - 1] == ' ')
+				g_string_truncate(s, s->len - 1);
+			while (i + 1 < len && (raw[i + 1] == '\r' || raw[i + 1] == '\n' ||
+					       rfc2047_is_blank(raw[i + 1])))
+				i++;
+			g_string_append_c(s, ' ');
 			continue;
 		}
-		if (c == '\n' && i + 1 < len && rfc2047_is_blank(raw[i + 1]))
-			continue;
-		g_string_append_c(s, c == '\r' || c == '\n' ? ' ' : c);
+		g_string_append_c(s, c == '\t' ? ' ' : c);
 	}
 	return s;
 }
@@ -259,6 +263,35 @@ static void rfc2047_walk(struct rfc2047_state *st, const char *s, size_t len)
 	g_string_free(bytes, TRUE);
 }
 
+/* Replaces control characters (C0, DEL, C1) in decoded text by a space, a
+   run of them and the blanks around it by one: a header value is one line,
+   and "=?UTF-8?B?...?=" can carry "\r\nBcc: ..." (header injection into
+   the notices built from it). */
+static void rfc2047_strip_controls(GString *s)
+{
+	size_t o = 0;
+	bool in_run = false;
+	for (size_t i = 0; i < s->len; i++) {
+		unsigned char c = (unsigned char)s->str[i];
+		bool c1 = c == 0xC2 && i + 1 < s->len && (unsigned char)s->str[i + 1] >= 0x80 &&
+			  (unsigned char)s->str[i + 1] <= 0x9F;
+		bool ctl = c < 0x20 || c == 0x7F || c1;
+		i += c1;
+		if (ctl || (in_run && c == ' ')) {
+			if (!in_run) {
+				while (o > 0 && s->str[o - 1] == ' ')
+					o--;
+				s->str[o++] = ' ';
+			}
+			in_run = true;
+			continue;
+		}
+		in_run = false;
+		s->str[o++] = (char)c;
+	}
+	g_string_truncate(s, o);
+}
+
 char *rfc2047_decode(const char *raw, size_t len)
 {
 	struct rfc2047_state st = { .run_encoding = 0 };
@@ -270,6 +303,7 @@ char *rfc2047_decode(const char *raw, size_t len)
 	rfc2047_walk(&st, unfolded->str, unfolded->len);
 	g_string_free(unfolded, TRUE);
 	g_string_free(st.run, TRUE);
+	rfc2047_strip_controls(st.out);
 	end = st.out->len;
 	while (start < end && g_ascii_isspace(st.out->str[start]))
 		start++;
@@ -278,4 +312,193 @@ char *rfc2047_decode(const char *raw, size_t len)
 	g_string_truncate(st.out, end);
 	g_string_erase(st.out, 0, (gssize)start);
 	return g_string_free(st.out, FALSE);
+}
+
+/* ---------------------------------------------------------------- parameters */
+
+#define RFC2047_PARAM_SEGMENTS 64
+
+/* The pieces of one parameter found in a header value. */
+struct rfc2047_param {
+	char *plain;                            /* name=value, unquoted */
+	char *extended;                         /* name*=charset'lang'%XX */
+	char *seg[RFC2047_PARAM_SEGMENTS];      /* name*N= / name*N*= */
+	bool seg_extended[RFC2047_PARAM_SEGMENTS];
+	bool has_seg;
+};
+
+/* Reads a parameter value at s[*i]: a quoted string (backslash escapes
+   undone, an unterminated one runs to the end) or everything up to the
+   next ';', trailing blanks removed. Advances *i past it. */
+static char *rfc2047_param_value(const char *s, size_t len, size_t *i)
+{
+	GString *v = g_string_new(NULL);
+	size_t j = *i;
+
+	if (j < len && s[j] == '"') {
+		for (j++; j < len && s[j] != '"'; j++) {
+			if (s[j] == '\\' && j + 1 < len)
+				j++;
+			g_string_append_c(v, s[j]);
+		}
+		if (j < len)
+			j++;
+	} else {
+		for (; j < len && s[j] != ';'; j++)
+			g_string_append_c(v, s[j]);
+		while (v->len > 0 && rfc2047_is_blank(v->str[v->len - 1]))
+			g_string_truncate(v, v->len - 1);
+	}
+	*i = j;
+	return g_string_free(v, FALSE);
+}
+
+/* Files the value of attribute attr (attr_len bytes) under p when it is
+   the parameter name, in one of its forms; frees it otherwise. */
+static void rfc2047_param_take(struct rfc2047_param *p, const char *name, const char *attr,
+			       size_t attr_len, char *value)
+{
+	size_t n = strlen(name), k = 0;
+	const char *rest = attr + n;
+	size_t rest_len = attr_len - n;
+
+	if (attr_len < n || g_ascii_strncasecmp(attr, name, n) != 0) {
+		g_free(value);
+	} else if (rest_len == 0 && p->plain == NULL) {
+		p->plain = value;
+	} else if (rest_len == 1 && rest[0] == '*' && p->extended == NULL) {
+		p->extended = value;
+	} else if (rest_len >= 2 && rest[0] == '*' && g_ascii_isdigit(rest[1])) {
+		size_t j = 1;
+
+		while (j < rest_len && g_ascii_isdigit(rest[j]) && k < RFC2047_PARAM_SEGMENTS)
+			k = k * 10 + (size_t)(rest[j++] - '0');
+		if (k < RFC2047_PARAM_SEGMENTS && p->seg[k] == NULL &&
+		    (j == rest_len || (j + 1 == rest_len && rest[j] == '*'))) {
+			p->seg[k] = value;
+			p->seg_extended[k] = j < rest_len;
+			p->has_seg = true;
+		} else {
+			g_free(value);
+		}
+	} else {
+		g_free(value);
+	}
+}
+
+/* Walks "type; a=b; c="d"" collecting the forms of parameter name. */
+static void rfc2047_param_scan(const char *s, size_t len, const char *name,
+			       struct rfc2047_param *p)
+{
+	size_t i = 0;
+	bool quoted = false;
+
+	for (; i < len && (quoted || s[i] != ';'); i++)
+		quoted ^= s[i] == '"';
+	while (i < len) {
+		while (i < len && (s[i] == ';' || rfc2047_is_blank(s[i])))
+			i++;
+		size_t a = i;
+
+		while (i < len && s[i] != '=' && s[i] != ';')
+			i++;
+		size_t b = i;
+
+		while (b > a && rfc2047_is_blank(s[b - 1]))
+			b--;
+		if (i >= len || s[i] != '=')
+			continue;
+		for (i++; i < len && rfc2047_is_blank(s[i]); i++)
+			;
+		char *value = rfc2047_param_value(s, len, &i);
+
+		rfc2047_param_take(p, name, s + a, b - a, value);
+	}
+}
+
+/* Appends %XX-decoded text to out; a '%' without two hex digits stays. */
+static void rfc2047_percent_decode(const char *t, GString *out)
+{
+	for (size_t i = 0; t[i] != '\0'; i++) {
+		if (t[i] == '%' && g_ascii_isxdigit(t[i + 1]) && g_ascii_isxdigit(t[i + 2])) {
+			g_string_append_c(out, (char)(g_ascii_xdigit_value(t[i + 1]) * 16 +
+						      g_ascii_xdigit_value(t[i + 2])));
+			i += 2;
+		} else {
+			g_string_append_c(out, t[i]);
+		}
+	}
+}
+
+/* Splits "charset'lang'text": copies the charset into cs (empty when there
+   is none or it is too long) and returns the text. */
+static const char *rfc2047_split_charset(const char *v, char cs[RFC2047_CHARSET_MAX + 1])
+{
+	const char *q1 = strchr(v, '\''), *q2 = q1 != NULL ? strchr(q1 + 1, '\'') : NULL;
+
+	cs[0] = '\0';
+	if (q2 == NULL)
+		return v;
+	if ((size_t)(q1 - v) <= RFC2047_CHARSET_MAX) {
+		memcpy(cs, v, (size_t)(q1 - v));
+		cs[q1 - v] = '\0';
+	}
+	return q2 + 1;
+}
+
+/* The RFC 2231 forms joined into bytes, converted once. */
+static char *rfc2047_param_rfc2231(const struct rfc2047_param *p)
+{
+	char cs[RFC2047_CHARSET_MAX + 1] = "";
+	GString *bytes = g_string_new(NULL);
+	char *text;
+
+	if (p->extended != NULL) {
+		rfc2047_percent_decode(rfc2047_split_charset(p->extended, cs), bytes);
+	} else {
+		for (size_t k = 0; k < RFC2047_PARAM_SEGMENTS; k++) {
+			const char *v = p->seg[k];
+
+			if (v == NULL)
+				continue;
+			if (p->seg_extended[k]) {
+				if (k == 0)
+					v = rfc2047_split_charset(v, cs);
+				rfc2047_percent_decode(v, bytes);
+			} else {
+				g_string_append(bytes, v);
+			}
+		}
+	}
+	if (cs[0] == '\0' && strstr(bytes->str, "=?") != NULL)
+		text = rfc2047_decode(bytes->str, bytes->len);
+	else
+		text = charset_to_utf8(cs[0] != '\0' ? cs : NULL, bytes->str, bytes->len,
+				       NULL, NULL, NULL);
+	g_string_free(bytes, TRUE);
+	return text;
+}
+
+char *rfc2047_decode_param(const char *raw, size_t len, const char *name)
+{
+	struct rfc2047_param p = { .plain = NULL };
+	GString *s;
+	char *out = NULL;
+
+	if (raw == NULL || name == NULL)
+		return NULL;
+	s = rfc2047_unfold(raw, len);
+	rfc2047_param_scan(s->str, s->len, name, &p);
+	if (p.extended != NULL || p.has_seg)
+		out = rfc2047_param_rfc2231(&p);
+	else if (p.plain != NULL)
+		out = rfc2047_decode(p.plain, strlen(p.plain));
+	if (out != NULL)
+		g_strstrip(out);
+	g_free(p.plain);
+	g_free(p.extended);
+	for (size_t k = 0; k < RFC2047_PARAM_SEGMENTS; k++)
+		g_free(p.seg[k]);
+	g_string_free(s, TRUE);
+	return out;
 }

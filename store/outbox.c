@@ -174,16 +174,17 @@ GPtrArray *store_outbox_list(struct store *st, const char *state, GError **error
 
 /* Inside a transaction: the due rows, each leased until now + lease_s. */
 static GPtrArray *store_outbox_lease(struct store *st, int64_t now, int64_t lease_s,
-				     unsigned max, GError **error)
+				     unsigned max, bool with_mail, GError **error)
 {
 	sqlite3_stmt *s = store_prepare(st,
 		"SELECT " STORE_OUTBOX_COLUMNS STORE_OUTBOX_FROM
 		" WHERE o.state = 'pending' AND o.next_attempt_at <= ?"
-		" ORDER BY o.next_attempt_at, o.id LIMIT ?", error);
+		" AND (? OR o.recipient IS NULL) ORDER BY o.next_attempt_at, o.id LIMIT ?", error);
 	if (s == NULL)
 		return NULL;
 	sqlite3_bind_int64(s, 1, now);
-	sqlite3_bind_int64(s, 2, max);
+	sqlite3_bind_int(s, 2, with_mail);
+	sqlite3_bind_int64(s, 3, max);
 	GPtrArray *rows = store_outbox_rows(st, s, error);
 	sqlite3_stmt *u = rows != NULL ? store_prepare(st,
 		"UPDATE outbox SET next_attempt_at = ? WHERE id = ?", error) : NULL;
@@ -200,17 +201,30 @@ static GPtrArray *store_outbox_lease(struct store *st, int64_t now, int64_t leas
 }
 
 GPtrArray *store_outbox_claim(struct store *st, int64_t now, int64_t lease_s, unsigned max,
-			      GError **error)
+			      bool with_mail, GError **error)
 {
 	if (store_exec(st, "BEGIN IMMEDIATE", error) < 0)
 		return NULL;
-	GPtrArray *rows = store_outbox_lease(st, now, lease_s, max, error);
+	GPtrArray *rows = store_outbox_lease(st, now, lease_s, max, with_mail, error);
 	if (rows != NULL && store_exec(st, "COMMIT", error) == 0)
 		return rows;
 	if (rows != NULL)
 		g_ptr_array_unref(rows);
 	sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
 	return NULL;
+}
+
+int store_outbox_release(struct store *st, int64_t id, int64_t at, GError **error)
+{
+	sqlite3_stmt *s = store_prepare(st,
+		"UPDATE outbox SET next_attempt_at = ? WHERE id = ? AND state = 'pending'", error);
+	if (s == NULL)
+		return -1;
+	sqlite3_bind_int64(s, 1, at);
+	sqlite3_bind_int64(s, 2, id);
+	int rc = store_step_done(st, s, error);
+	sqlite3_finalize(s);
+	return rc;
 }
 
 /* One change of an outbox row: an UPDATE with ?1 = time, ?2 = text and

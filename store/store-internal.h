@@ -26,7 +26,7 @@ void store_bind_text(sqlite3_stmt *s, int i, const char *v);
 char *store_col_text(sqlite3_stmt *s, int i);
 /* Steps a statement that returns no rows (or one ignored). Returns 0 or -1. */
 int store_step_done(struct store *st, sqlite3_stmt *s, GError **error);
-/* Writes one audit event. Returns 0 or -1. */
+/* Writes one audit event (complaint_id 0: of no one complaint). Returns 0 or -1. */
 int store_event(struct store *st, int64_t complaint_id, int64_t at, const char *actor,
 		const char *kind, const char *detail, GError **error);
 

@@ -182,7 +182,14 @@ static int store_create_file(const char *path, GError **error)
 			    g_strerror(errno));
 		return -1;
 	}
-	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	/* Never open() and close() an existing database: close() drops every
+	   POSIX lock this process holds on the file, including those of another
+	   open connection (a SIGHUP reload), which then writes unlocked. */
+	if (g_file_test(path, G_FILE_TEST_EXISTS))
+		return 0;
+	int fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	if (fd < 0 && errno == EEXIST)
+		return 0;
 	if (fd < 0) {
 		g_set_error(error, STORE_ERROR, STORE_ERROR_DB, "open(%s) failed: %s", path,
 			    g_strerror(errno));
@@ -247,7 +254,10 @@ int store_event(struct store *st, int64_t complaint_id, int64_t at, const char *
 		"INSERT INTO events (complaint_id, at, actor, kind, detail) VALUES (?,?,?,?,?)", error);
 	if (s == NULL)
 		return -1;
-	sqlite3_bind_int64(s, 1, complaint_id);
+	if (complaint_id > 0)
+		sqlite3_bind_int64(s, 1, complaint_id);
+	else
+		sqlite3_bind_null(s, 1);   /* an event of the whole store (an import, a digest) */
 	sqlite3_bind_int64(s, 2, at);
 	store_bind_text(s, 3, actor);
 	store_bind_text(s, 4, kind);

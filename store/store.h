@@ -204,10 +204,13 @@ GPtrArray *store_outbox_list(struct store *st, const char *state, GError **error
 
 /* Takes up to `max` pending rows due at `now`, oldest first, each leased
    until now + lease_s so that a second drainer does not send it too (a
-   drainer that dies leaves it due again when the lease ends). Returns the
-   rows as store_outbox_list does, or NULL with error. */
+   drainer that dies leaves it due again when the lease ends). Without
+   with_mail only rows for the post are taken. Returns the rows as
+   store_outbox_list does, or NULL with error. */
 GPtrArray *store_outbox_claim(struct store *st, int64_t now, int64_t lease_s, unsigned max,
-			      GError **error);
+			      bool with_mail, GError **error);
+/* Ends the lease of a claimed row that was not tried: due again at `at`. */
+int store_outbox_release(struct store *st, int64_t id, int64_t at, GError **error);
 
 /* After the server's acceptance: state "sent", attempts + 1. Returns 0 or -1. */
 int store_outbox_sent(struct store *st, int64_t id, int64_t now, GError **error);
@@ -349,5 +352,14 @@ int store_customers_import(struct store *st, const struct store_customer *rows, 
 /* The registry lookup: returns 1 when the account is a customer's (and sets
    *name_r, newly allocated, when name_r is not NULL), 0 when not, -1 on error. */
 int store_customer_lookup(struct store *st, const char *account, char **name_r, GError **error);
+
+/* Reminders (store/reminder.c) */
+
+/* Queues the day's digest notices (one per responder) unless a digest was
+   already queued for `day` ("2026-11-23"); the check, the rows and the mark
+   are one transaction. Returns 1 when queued, 0 when already done, -1 on
+   error. */
+int store_queue_digest(struct store *st, const char *day, const struct store_notice *notices,
+		       size_t n, int64_t now, GError **error);
 
 #endif

@@ -56,6 +56,15 @@ static void test_mask_text(void **state)
 	assert_non_null(strstr(t, "资金账号"));
 }
 
+static void test_reference_kept(void **state)
+{
+	(void)state;
+	g_autofree char *t = log_mask_text("TS20261123-0007 资金账号310088665201 [TS20261124-0012]", 8);
+	assert_string_equal(t, "TS20261123-0007 资金账号********5201 [TS20261124-0012]");
+	g_autofree char *u = log_mask_text("20261123-0007123", 8);
+	assert_null(strstr(u, "20261123"));
+}
+
 static void test_line_format(void **state)
 {
 	(void)state;
@@ -95,6 +104,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_mask_number),
 		cmocka_unit_test(test_mask_text),
+		cmocka_unit_test(test_reference_kept),
 		cmocka_unit_test(test_line_format),
 		cmocka_unit_test(test_line_masks_numbers),
 		cmocka_unit_test(test_level_parse),

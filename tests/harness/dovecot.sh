@@ -131,6 +131,7 @@ dovecot_start() { # dir
 	chown -R nobody:nogroup "$DOVECOT_DIR/home"
 	dovecot__config "$DOVECOT_DIR"
 	chmod 755 "$DOVECOT_DIR"
+	chmod a+x "$(dirname "$DOVECOT_DIR")"   # mktemp -d makes 0700; dovecot's users must pass
 	dovecot -c "$DOVECOT_DIR/dovecot.conf" || { echo "# dovecot failed to start:" >&2; \
 		sed 's/^/# /' "$DOVECOT_DIR/dovecot.log" >&2; return 1; }
 	dovecot__wait_port "$DOVECOT_PORT" 100 && dovecot__wait_port "$DOVECOT_SPORT" 100 || {
@@ -138,7 +139,7 @@ dovecot_start() { # dir
 	export DOVECOT_DIR DOVECOT_PORT DOVECOT_SPORT DOVECOT_CA
 }
 
-# Starts it again on the same ports and folders (after dovecot_stop).
+# Starts it again on the same ports and folders, after dovecot_stop.
 dovecot_restart() {
 	dovecot -c "$DOVECOT_DIR/dovecot.conf" && dovecot__wait_port "$DOVECOT_PORT" 100
 }

@@ -475,6 +475,7 @@ static void test_names_after_labels(void **state)
 		{ "Name: John Smith, account no. 12345678", "John Smith" },
 		{ "My name is Mary Jane Watson and I complain", "Mary Jane Watson" },
 		{ "姓名：Li Wei", "Li Wei" },
+		{ "我叫黄𡈽，“𡈽”是扩展B区的字", "黄𡈽" },
 	};
 
 	for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
@@ -492,6 +493,7 @@ static void test_names_rejected(void **state)
 		"本人于2026年3月1日开户", "本人资金账号：3100886652", "本人认为处理不公",
 		"本人在贵公司开户多年", "被投诉人：李四", "投诉人是本公司的客户",
 		"姓名：张三丰李四王五", "username: Admin", "name: customer", "请提供姓名、身份证号",
+		"姓名生僻字“𡈽”显示为问号",
 	};
 
 	for (size_t i = 0; i < G_N_ELEMENTS(none); i++) {
