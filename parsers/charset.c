@@ -277,17 +277,46 @@ static int charset_iconv_run(GIConv cd, const char *bytes, size_t len,
 /* Converts from one iconv charset, appending to out (on failure out may hold
    partial text: the caller truncates). Returns 0, or -1 when the charset is
    unavailable or (strict) the bytes are invalid in it. */
+static void charset_cd_free(gpointer p)
+{
+	g_iconv_close((GIConv)p);
+}
+
+static void charset_cache_free(gpointer p)
+{
+	g_hash_table_unref(p);
+}
+
+/* Opening a converter loads (and closing unloads) a gconv module: one per
+   charset is kept per thread (the names come from the static table, so the
+   cache stays small). */
+static GPrivate charset_cache = G_PRIVATE_INIT(charset_cache_free);
+
+static GIConv charset_cd(const char *iconv_name)
+{
+	GHashTable *cache = g_private_get(&charset_cache);
+	if (cache == NULL) {
+		cache = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, charset_cd_free);
+		g_private_set(&charset_cache, cache);
+	}
+	GIConv cd = g_hash_table_lookup(cache, iconv_name);
+	if (cd != NULL) {
+		g_iconv(cd, NULL, NULL, NULL, NULL);   /* back to the initial state */
+		return cd;
+	}
+	cd = g_iconv_open("UTF-8", iconv_name);
+	if (cd != (GIConv)-1)
+		g_hash_table_insert(cache, g_strdup(iconv_name), cd);
+	return cd;
+}
+
 static int charset_iconv(const char *iconv_name, const char *bytes, size_t len,
 			 bool lenient, GString *out)
 {
-	GIConv cd = g_iconv_open("UTF-8", iconv_name);
-	int ret;
-
+	GIConv cd = charset_cd(iconv_name);
 	if (cd == (GIConv)-1)
 		return -1;
-	ret = charset_iconv_run(cd, bytes, len, lenient, out);
-	g_iconv_close(cd);
-	return ret;
+	return charset_iconv_run(cd, bytes, len, lenient, out);
 }
 
 /* Returns true when byte b in 0x80-0x9F has no character in windows-1252. */
