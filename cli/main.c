@@ -15,8 +15,8 @@ struct cli_command {
 };
 
 static const struct cli_command cli_commands[] = {
-	{ "ingest", cmd_ingest, "ingest [--channel email] [--received-at TIME] FILE...  store by hand" },
-	{ "parse", cmd_parse, "parse [--json] FILE               parse only, store nothing" },
+	{ "ingest", cmd_ingest, "ingest [--channel email|letter|fax] [--received-at TIME] FILE..." },
+	{ "parse", cmd_parse, "parse [--json] [--channel C] FILE  parse only, store nothing" },
 	{ "drafts", cmd_drafts, "drafts [--json] [--overdue] [--due-within DURATION] [--channel C]" },
 	{ "show", cmd_show, "show [--json] REF" },
 	{ "accept", cmd_accept, "accept REF [--by NAME] [--note TEXT]" },

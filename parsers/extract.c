@@ -79,6 +79,9 @@ struct extract_num {
 static const char *const extract_default_account_labels[] = {
 	"资金账号", "资金帐号", "资产账号", "资产帐号", "客户号", "客户账号", "客户帐号",
 	"证券账户", "证券账号", "期货账户", "期货账号", "资金账户", "账户", "帐户", "账号", "帐号",
+	/* the same in traditional characters (Hong Kong, Taiwan, Macau) */
+	"資金帳號", "資金賬號", "資產帳號", "資產賬號", "客戶號", "客戶帳號", "證券帳戶", "證券帳號",
+	"期貨帳戶", "期貨帳號", "資金帳戶", "帳戶", "賬戶", "帳號", "賬號",
 	"account no", "account number", "a/c", NULL };
 
 /* Labels of numbers that are not accounts, so that "订单号20260301123456" or
@@ -105,7 +108,7 @@ static const struct {
 /* What may stand between a label and its number; tried after the labels, so
    "订单号" is an order label before "号" is filler. */
 static const char *const extract_filler_words[] = {
-	"号码", "号", "分别", "如下", "为", "是", "no", "number", NULL };
+	"号码", "号", "分别", "如下", "为", "是", "號碼", "號", "為", "no", "number", NULL };
 
 /* Words after a number that make it an amount. */
 static const char *const extract_amount_units[] = {
@@ -1270,7 +1273,7 @@ static size_t extract_name_filler(const struct extract_scan *s, size_t pos, bool
 		} else if (first && c == ':') {
 			*colon = true;
 			pos = next;
-		} else if (first && (c == U'为' || c == U'是' || c == U'叫' || is != EXTRACT_NONE)) {
+		} else if (first && (c == U'为' || c == U'為' || c == U'是' || c == U'叫' || is != EXTRACT_NONE)) {
 			*word = true;
 			pos = is != EXTRACT_NONE ? is : next;
 		} else {

@@ -282,13 +282,17 @@ static bool record_digits_at(const char *s, const char *value)
 }
 
 /* True when the phone is written in its context right after a contact
-   label (联系电话：, 本人手机：, Tel:): the complainant's own number rather
-   than one the complaint mentions (a staff member's). */
+   label (联系电话：, 本人手机：, Tel:) that is not someone else's (营业部电话,
+   客服热线): the complainant's own number rather than one the complaint
+   mentions. */
 static bool record_phone_labelled(const struct extract_value *v)
 {
 	static const char *const labels[] = {
 		"电话", "手机", "联系方式", "联系", "電話", "手機", "聯絡", "聯繫", "tel", "mobile",
 		"phone", NULL };
+	static const char *const others[] = {
+		"营业部", "营業部", "營業部", "客服", "热线", "熱線", "经理", "經理", "公司", "员工",
+		"員工", "工作人员", "工作人員", NULL };
 	const char *c = v->context != NULL ? v->context : "";
 	for (const char *p = c; *p != '\0'; p++) {
 		if (p != c && g_ascii_isdigit(p[-1]))
@@ -297,6 +301,9 @@ static bool record_phone_labelled(const struct extract_value *v)
 			continue;
 		size_t from = p - c > 18 ? (size_t)(p - c) - 18 : 0;
 		g_autofree char *before = g_ascii_strdown(c + from, p - (c + from));
+		for (size_t i = 0; others[i] != NULL; i++)
+			if (strstr(before, others[i]) != NULL)
+				return false;
 		for (size_t i = 0; labels[i] != NULL; i++)
 			if (strstr(before, labels[i]) != NULL)
 				return true;

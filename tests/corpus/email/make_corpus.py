@@ -1697,6 +1697,133 @@ def m_many_parts():
                body_charset="utf-8", body_charset_detected=False))
 
 
+# ---------------------------------------------------------------- the matrix
+
+# Everyday complaints crossed over the ways they reach us: each charset as
+# mailers label it, each body structure, each way of writing a claimed
+# account, with decoys (amounts, order numbers, dates, a second phone
+# written as 电话) around it. 112 mails, every one labelled.
+MX_SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董"
+MX_GIVEN = ["伟", "芳", "娜", "敏", "静", "丽", "强", "磊", "军", "洋", "勇", "艳", "杰",
+            "娟", "涛", "明", "超", "秀英", "桂兰", "建华", "志强", "海燕", "晓东", "文博"]
+MX_TRAD_NAMES = ["陳大文", "黃志明", "林美玲", "張家豪", "李婉婷", "王俊傑", "劉雅雯"]
+MX_TOPICS = [
+    ("资金账户无法登录", "自%s起无法登录交易系统，委托无法撤单，造成损失约%s元。"),
+    ("基金申购被重复扣款", "申购基金时被重复扣款两次，共计%s元，订单号%s至今未退回。"),
+    ("营业部人员代客操作", "营业部工作人员未经本人同意代客操作，%s的交易导致亏损%s元。"),
+    ("佣金费率与约定不符", "开户时约定的佣金费率与实际不符，%s以来多收手续费%s元。"),
+    ("期货账户被强行平仓", "保证金充足的情况下于%s被强行平仓，成交编号%s，损失惨重。"),
+    ("融资融券利息计算错误", "融资利息自%s起计算有误，多扣利息%s元。"),
+]
+MX_TRAD_TOPIC = ("交易系統無法登入", "自%s起無法登入交易系統，委託無法撤單，造成損失約%s元。")
+MX_LABELS = [   # (label, how the number is written)
+    ("资金账号：", "plain"), ("资金账号：", "fullwidth"), ("客户号：", "hyphens"),
+    ("资产账号 ", "spaces"), ("帐号为", "plain"), ("证券账户：", "plain"),
+    ("期货账户：", "spaces"),
+]
+MX_TRAD_LABELS = [("資金帳號：", "plain"), ("資金帳號：", "fullwidth"), ("帳號為", "plain"),
+                  ("客戶號：", "hyphens")]
+MX_CHARSETS = ["utf-8", "gb2312", "gbk", "gb18030", "big5"]
+MX_SHAPES = ["plain-b64", "plain-qp", "plain-8bit", "html-only", "alternative", "mixed-pdf",
+             "mixed-docx"]
+
+
+def mx_written(acct, style):
+    if style == "fullwidth":
+        return fullwidth(acct)
+    if style == "hyphens":
+        return "-".join(acct[i:i + 4] for i in range(0, len(acct), 4))
+    if style == "spaces":
+        return " ".join(acct[i:i + 4] for i in range(0, len(acct), 4))
+    return acct
+
+
+def mx_html(text):
+    paras = "".join("<p>%s</p>\n" % (ln.replace("&", "&amp;").replace("<", "&lt;") or "&nbsp;")
+                    for ln in text.split("\n"))
+    return ("<html><head><meta charset=\"utf-8\"><style>p{margin:0}</style></head>"
+            "<body>\n%s</body></html>" % paras)
+
+
+def mx_one(i):
+    cs = MX_CHARSETS[i % len(MX_CHARSETS)]
+    shape = MX_SHAPES[(i // len(MX_CHARSETS)) % len(MX_SHAPES)]
+    trad = cs == "big5"
+    if trad:
+        name = MX_TRAD_NAMES[i % len(MX_TRAD_NAMES)]
+        topic, fact = MX_TRAD_TOPIC
+        label, style = MX_TRAD_LABELS[i % len(MX_TRAD_LABELS)]
+    else:
+        name = MX_SURNAMES[R.randrange(len(MX_SURNAMES))] + MX_GIVEN[R.randrange(len(MX_GIVEN))]
+        topic, fact = MX_TOPICS[i % len(MX_TOPICS)]
+        label, style = MX_LABELS[i % len(MX_LABELS)]
+    acct = str(R.randint(10 ** 9, 10 ** 12 - 1))
+    tel = mobile()
+    other_tel = mobile()
+    amount = "%d" % R.randint(1000, 900000)
+    order = "2026%02d%02d%06d" % (R.randint(1, 11), R.randint(1, 28), R.randint(0, 999999))
+    day = "2026年%d月%d日" % (R.randint(1, 11), R.randint(1, 28))
+    a = "user%03d@%s" % (i, R.choice(["qq.com", "163.com", "126.com", "sina.com", "foxmail.com"]))
+    if "订单号" in fact or "成交编号" in fact:
+        body_fact = fact % (day, order) if "成交编号" in fact else fact % (amount, order)
+    else:
+        body_fact = fact % (day, amount)
+    if trad:
+        text = ("您好：\n\n本人%s，%s%s。%s\n營業部電話%s無人接聽。\n\n"
+                "聯繫電話：%s\n\n%s\n") % (name, label, mx_written(acct, style), body_fact,
+                                             other_tel, tel, name)
+        contains = ["本人%s" % name, label + mx_written(acct, style)]
+        subj = "投訴：" + topic
+    else:
+        text = ("您好：\n\n本人%s，%s%s。%s\n营业部电话%s一直无人接听。\n请尽快处理。\n\n"
+                "联系电话：%s\n\n%s\n%s\n") % (name, label, mx_written(acct, style), body_fact,
+                                                  other_tel, tel, name, day)
+        contains = ["本人%s" % name, label + mx_written(acct, style)]
+        subj = "投诉：" + topic
+    hcs = "gb18030" if cs in ("gb2312", "gbk") and not trad else cs
+    charset_used = "gb18030" if cs in ("gb2312", "gbk", "gb18030") else ("big5" if trad else "utf-8")
+    dt = when(1 + i % 28)
+    hs = std_headers(addr(bwords(name, cs), a), fold_words("Subject", bwords(subj, cs)), dt,
+                     msgid(a.split("@")[1]), R.choice([FOXMAIL, OUTLOOK, TBIRD, COREMAIL, QQMAIL]))
+    atts = []
+    if shape.startswith("plain"):
+        cte = {"plain-b64": "base64", "plain-qp": "quoted-printable", "plain-8bit": "8bit"}[shape]
+        data = single(hs, text_part(text, cs, cte))
+    elif shape == "html-only":
+        data = single(hs, text_part(mx_html(text), cs, "base64", subtype="html"))
+        charset_used = SKIP
+    elif shape == "alternative":
+        data = multi(hs, "alternative", [text_part(text, cs, "base64"),
+                                         text_part(mx_html(text), cs, "base64", subtype="html")])
+    else:
+        if shape == "mixed-pdf":
+            blob, fname, ctype = pdf_bytes(["Transfer slip", "Amount %s" % amount]), "凭证.pdf", "application/pdf"
+            det = "application/pdf"
+        else:
+            blob = docx_bytes(["交易记录说明", "金额 %s 元" % amount])
+            fname = "说明.docx"
+            ctype = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+            det = SKIP
+        data = multi(hs, "mixed", [text_part(text, cs, "base64"), attachment(fname, blob, ctype)])
+        e = {"filename": fname, "risky": False, "size": len(blob)}
+        if det is not SKIP:
+            e["detected_type"] = det
+        atts = SKIP if det is SKIP else [att_expect(fname, blob, det)]
+    del hcs
+    add("matrix-%s-%s" % (cs, shape),
+        "matrix: %s, %s, account after %s written %s, decoys: amount, %s, a second phone" %
+        (cs, shape, label.strip("：为為 "), style, "order number" if order in body_fact else "date"),
+        data,
+        expect((name, a), subj, complainant={"name": name, "email": a, "phone": tel},
+               text_contains=contains, accounts=[acct], phones=SKIP, attachments=atts,
+               body_charset=charset_used))
+
+
+def m_matrix():
+    for i in range(112):
+        mx_one(i)
+
+
 # ---------------------------------------------------------------- output
 
 BUILDERS = [
@@ -1712,6 +1839,7 @@ BUILDERS = [
     m_decoy_auto_in_subject,
     m_accounts_decoys, m_nickname, m_signature_name,
     m_deep_nesting, m_many_parts,
+    m_matrix,
 ]
 
 
