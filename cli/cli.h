@@ -37,6 +37,10 @@ struct ingest *cli_ingest_open(const struct config *cfg);
 
 /* "2026-02-25T23:59:59+08:00" in tz (newly allocated). */
 char *cli_time_rfc3339(int64_t t, GTimeZone *tz);
+struct json;
+/* KEY: the time in RFC 3339 in tz, or null when t is 0. */
+void cli_json_time(struct json *j, const char *key, int64_t t, GTimeZone *tz);
+
 /* "2026-02-25 23:59 Wed" in tz (newly allocated). */
 char *cli_time_human(int64_t t, GTimeZone *tz);
 

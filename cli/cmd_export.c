@@ -184,17 +184,6 @@ static GString *export_csv(GPtrArray *rows, GTimeZone *tz)
 	return out;
 }
 
-static void export_json_time(struct json *j, const char *key, int64_t t, GTimeZone *tz)
-{
-	json_key(j, key);
-	if (t == 0) {
-		json_null(j);
-		return;
-	}
-	g_autofree char *s = cli_time_rfc3339(t, tz);
-	json_string(j, s);
-}
-
 /* One row: the ledger's cells under snake_case keys, with the accounts as
    an array, 是否归档 as a boolean, times in RFC 3339 and the codes. */
 static void export_json_row(struct json *j, const struct store_ledger_row *r, guint seq,
@@ -215,7 +204,7 @@ static void export_json_row(struct json *j, const struct store_ledger_row *r, gu
 		} else if (i == 11) {
 			json_kv_string(j, export_keys[i], r->channel);
 		} else if (i == 13 || i == 15) {
-			export_json_time(j, export_keys[i], i == 13 ? r->decided_at : r->acceptance_due, tz);
+			cli_json_time(j, export_keys[i], i == 13 ? r->decided_at : r->acceptance_due, tz);
 		} else if (i == 14) {
 			json_kv_string(j, export_keys[i], r->decided_by);
 		} else {
@@ -225,7 +214,7 @@ static void export_json_row(struct json *j, const struct store_ledger_row *r, gu
 	json_kv_string(j, "status", r->status);
 	json_kv_string(j, "reason", r->reason);
 	json_kv_string(j, "merged_into", r->merged_into);
-	export_json_time(j, "received_at", r->received_at, tz);
+	cli_json_time(j, "received_at", r->received_at, tz);
 	json_end_object(j);
 }
 

@@ -10,17 +10,6 @@
 #include "ingest/ingest.h"
 #include "notify/notify.h"
 
-static void outbox_json_time(struct json *j, const char *key, int64_t t, GTimeZone *tz)
-{
-	json_key(j, key);
-	if (t == 0) {
-		json_null(j);
-		return;
-	}
-	g_autofree char *s = cli_time_rfc3339(t, tz);
-	json_string(j, s);
-}
-
 static void outbox_json_row(struct json *j, const struct store_outbox_row *r, GTimeZone *tz)
 {
 	json_begin_object(j);
@@ -31,11 +20,11 @@ static void outbox_json_row(struct json *j, const struct store_outbox_row *r, GT
 	json_kv_string(j, "recipient", r->recipient);
 	json_kv_string(j, "state", r->state);
 	json_kv_int(j, "attempts", r->attempts);
-	outbox_json_time(j, "next_attempt_at", strcmp(r->state, "pending") == 0 ?
+	cli_json_time(j, "next_attempt_at", strcmp(r->state, "pending") == 0 ?
 			 r->next_attempt_at : 0, tz);
 	json_kv_string(j, "last_error", r->last_error);
-	outbox_json_time(j, "created_at", r->created_at, tz);
-	outbox_json_time(j, "sent_at", r->sent_at, tz);
+	cli_json_time(j, "created_at", r->created_at, tz);
+	cli_json_time(j, "sent_at", r->sent_at, tz);
 	json_kv_string(j, "message_id", r->message_id);
 	json_kv_string(j, "subject", r->subject);
 	json_kv_string(j, "print_path", r->print_path);

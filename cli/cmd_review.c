@@ -67,17 +67,6 @@ static void review_json_accounts(struct json *j, const struct store_complaint *c
 	json_end_array(j);
 }
 
-static void review_json_time(struct json *j, const char *key, int64_t t, GTimeZone *tz)
-{
-	if (t == 0) {
-		json_key(j, key);
-		json_null(j);
-		return;
-	}
-	g_autofree char *s = cli_time_rfc3339(t, tz);
-	json_kv_string(j, key, s);
-}
-
 /* The fields common to drafts and show. */
 static void review_json_summary(struct json *j, struct ingest *in, const struct store_complaint *c,
 				int64_t now, bool full)
@@ -88,10 +77,10 @@ static void review_json_summary(struct json *j, struct ingest *in, const struct 
 	json_kv_string(j, "ref", c->ref);
 	json_kv_string(j, "channel", c->channel);
 	json_kv_string(j, "status", c->status);
-	review_json_time(j, "received_at", c->received_at, tz);
-	review_json_time(j, "acceptance_due", c->acceptance_due, tz);
-	review_json_time(j, "handling_due", c->handling_due, tz);
-	review_json_time(j, "handling_due_extended", c->handling_due_extended, tz);
+	cli_json_time(j, "received_at", c->received_at, tz);
+	cli_json_time(j, "acceptance_due", c->acceptance_due, tz);
+	cli_json_time(j, "handling_due", c->handling_due, tz);
+	cli_json_time(j, "handling_due_extended", c->handling_due_extended, tz);
 	json_kv_bool(j, "calendar_uncertain", c->calendar_uncertain);
 	json_kv_string(j, "time_left", strcmp(c->status, "draft") == 0 ? left : NULL);
 	json_kv_bool(j, "overdue", strcmp(c->status, "draft") == 0 && now > c->acceptance_due);
@@ -217,7 +206,7 @@ static void show_json_details(struct json *j, const struct store_complaint *c, G
 	json_kv_string(j, "reason", c->reason);
 	json_kv_string(j, "note", c->note);
 	json_kv_string(j, "decided_by", c->decided_by);
-	review_json_time(j, "decided_at", c->decided_at, tz);
+	cli_json_time(j, "decided_at", c->decided_at, tz);
 	json_kv_string(j, "merged_into", c->merged_into);
 	json_key(j, "attachments");
 	json_begin_array(j);
@@ -243,7 +232,7 @@ static void show_json_details(struct json *j, const struct store_complaint *c, G
 		json_kv_string(j, "origin", s->origin);
 		json_kv_string(j, "sha256", s->sha256);
 		json_kv_string(j, "spool_path", s->spool_path);
-		review_json_time(j, "received_at", s->received_at, tz);
+		cli_json_time(j, "received_at", s->received_at, tz);
 		json_end_object(j);
 	}
 	json_end_array(j);
@@ -252,7 +241,7 @@ static void show_json_details(struct json *j, const struct store_complaint *c, G
 	for (guint i = 0; i < c->events->len; i++) {
 		const struct store_event *e = c->events->pdata[i];
 		json_begin_object(j);
-		review_json_time(j, "at", e->at, tz);
+		cli_json_time(j, "at", e->at, tz);
 		json_kv_string(j, "actor", e->actor);
 		json_kv_string(j, "kind", e->kind);
 		json_kv_string(j, "detail", e->detail);

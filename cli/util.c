@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "core/json.h"
 #include "core/log.h"
 #include "ingest/ingest.h"
 
@@ -136,4 +137,15 @@ int64_t cli_now(void)
 		return g_get_real_time() / G_USEC_PER_SEC;
 	}
 	return g_date_time_to_unix(t);
+}
+
+void cli_json_time(struct json *j, const char *key, int64_t t, GTimeZone *tz)
+{
+	json_key(j, key);
+	if (t == 0) {
+		json_null(j);
+		return;
+	}
+	g_autofree char *s = cli_time_rfc3339(t, tz);
+	json_string(j, s);
 }
