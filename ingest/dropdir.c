@@ -47,8 +47,8 @@ static const struct {
 		"无法读取该文件（文件损坏、加密或没有读取权限）。",
 		"The file could not be read (damaged, encrypted or not readable)." },
 	[DROPDIR_R_TOO_LARGE] = { "too_large",
-		"文件太大（%s）。请分成几个文件扫描。",
-		"The file is too large (%s). Please scan it as several files." },
+		"文件太大（%s，超过上限）。请分成几个文件扫描。",
+		"The file is too large (%s, over the limit). Please scan it as several files." },
 	[DROPDIR_R_NO_TEXT] = { "no_text",
 		"文字识别（OCR）没有在文件中找到任何文字。请检查扫描件是否为空白页、方向是否正确、是否清晰，然后重新扫描。",
 		"OCR found no text in the file. Check that the pages are not blank, are the right "
@@ -365,6 +365,14 @@ static char *dropdir_printable(const char *name)
 			g_string_append_unichar(out, c);
 	}
 	return g_string_free(out, FALSE);
+}
+
+/* A name as it may appear in a log: printable, and every run of 8 or more
+   digits (an account or phone number in a file name) masked to its last 4. */
+static char *dropdir_log_name(const char *name)
+{
+	g_autofree char *p = dropdir_printable(name);
+	return log_mask_text(p, 8);
 }
 
 static int64_t dropdir_now(void)
@@ -704,7 +712,7 @@ static char *dropdir_move(struct dropdir *d, const char *name, const char *dir, 
 static char *dropdir_move_pair(struct dropdir *d, const char *name, const char *meta_name,
 			       const char *dir)
 {
-	g_autofree char *shown = dropdir_printable(name);
+	g_autofree char *shown = dropdir_log_name(name);
 	char *moved = dropdir_move(d, name, dir, name);
 	if (moved == NULL) {
 		log_error(d->source, "%s: cannot move it to %s: %s; it stays in the folder", shown, dir,
@@ -804,15 +812,16 @@ static void dropdir_write_reason(struct dropdir *d, const char *moved, enum drop
 static int dropdir_refuse(struct dropdir *d, const char *name, const char *meta_name,
 			  enum dropdir_reason why, const char *arg, const char *detail)
 {
-	g_autofree char *shown = dropdir_printable(name);
+	g_autofree char *shown = dropdir_log_name(name);
 	g_autofree char *moved = dropdir_move_pair(d, name, meta_name, d->cfg->failed);
 	if (moved == NULL) {
 		dropdir_mark_stuck(d, name);
 		return 0;
 	}
 	dropdir_write_reason(d, moved, why, arg, detail);
+	g_autofree char *masked = detail != NULL ? dropdir_log_name(detail) : NULL;
 	log_warn(d->source, "%s: refused (%s%s%s): moved to %s", shown, dropdir_reasons[why].code,
-		 detail != NULL ? ": " : "", detail != NULL ? detail : "", d->cfg->failed);
+		 masked != NULL ? ": " : "", masked != NULL ? masked : "", d->cfg->failed);
 	d->stats.failed++;
 	return 1;
 }
@@ -856,12 +865,12 @@ static void dropdir_text_failed(struct dropdir *d, struct dropdir_job *job,
 {
 	struct dropdir_doc *doc = &job->doc;
 	if (g_error_matches(doc->error, OCR_ERROR, OCR_ERROR_CANCELLED)) {
-		g_autofree char *shown = dropdir_printable(doc->name);
+		g_autofree char *shown = dropdir_log_name(doc->name);
 		log_info(d->source, "%s: reading cancelled; it stays in the folder", shown);
 		return;
 	}
 	if (g_error_matches(doc->error, OCR_ERROR, OCR_ERROR_SYSTEM)) {
-		g_autofree char *shown = dropdir_printable(doc->name);
+		g_autofree char *shown = dropdir_log_name(doc->name);
 		log_error(d->source, "%s: %s; left in place, tried again at the next rescan", shown,
 			  doc->error->message);
 		if (seen != NULL)
@@ -879,7 +888,7 @@ static void dropdir_text_failed(struct dropdir *d, struct dropdir_job *job,
 static void dropdir_commit(struct dropdir *d, struct dropdir_job *job, struct dropdir_seen *seen)
 {
 	struct dropdir_doc *doc = &job->doc;
-	g_autofree char *shown = dropdir_printable(doc->name);
+	g_autofree char *shown = dropdir_log_name(doc->name);
 	g_autofree char *origin = dropdir_origin(d, job->sha);
 	g_autofree const char **notes = dropdir_doc_notes(doc);
 	struct ingest_doc_meta m;
@@ -954,7 +963,7 @@ static int dropdir_known(struct dropdir *d, struct dropdir_job *job, struct drop
 {
 	g_autofree char *origin = dropdir_origin(d, job->sha);
 	g_autofree char *ref = NULL;
-	g_autofree char *shown = dropdir_printable(job->doc.name);
+	g_autofree char *shown = dropdir_log_name(job->doc.name);
 	GError *err = NULL;
 	int found = store_find_source(ingest_store(d->in), origin, job->sha, &ref, &err);
 	if (found < 0) {
@@ -1020,9 +1029,9 @@ static int dropdir_take(struct dropdir *d, const char *name, struct dropdir_seen
 				      err != EPERM ? g_strerror(err) : NULL);
 	if (st.st_size == 0 || (uint64_t)st.st_size > d->cfg->max_bytes) {
 		close(fd);
-		g_autofree char *size = g_format_size((guint64)st.st_size);
-		g_autofree char *max = g_format_size(d->cfg->max_bytes);
-		g_autofree char *what = g_strdup_printf("%s; the limit is %s", size, max);
+		g_autofree char *size = g_format_size_full((guint64)st.st_size, G_FORMAT_SIZE_IEC_UNITS);
+		g_autofree char *max = g_format_size_full(d->cfg->max_bytes, G_FORMAT_SIZE_IEC_UNITS);
+		g_autofree char *what = g_strdup_printf("%s > %s", size, max);
 		return dropdir_refuse(d, name, NULL, st.st_size == 0 ? DROPDIR_R_EMPTY :
 				      DROPDIR_R_TOO_LARGE, what, st.st_size == 0 ? NULL : what);
 	}

@@ -35,7 +35,8 @@ enum dropdir_error_code {
 
 /* What a sidecar says. Lines "key=value"; blank lines and lines starting
    with '#' or ';' are skipped; a UTF-8 BOM and CRLF are accepted; unknown
-   keys are ignored (fax servers write more). */
+   keys are ignored (fax servers write more). A sidecar is read when its
+   document is taken: it must be in place by then (write it first). */
 struct dropdir_meta {
 	bool has_received_at;
 	int64_t received_at;     /* received_at=2026-11-23T09:30+08:00 (Unix seconds) */

@@ -247,6 +247,31 @@ static bool ingest_attachment_readable(const struct record_attachment *a)
 	return k != OCR_KIND_IMAGE || a->size >= INGEST_OCR_MIN_IMAGE;
 }
 
+static const char *ingest_first(GPtrArray *values, const char *except)
+{
+	for (guint i = 0; i < values->len; i++) {
+		const char *v = ((struct extract_value *)values->pdata[i])->value;
+		if (except == NULL || g_ascii_strcasecmp(v, except) != 0)
+			return v;
+	}
+	return NULL;
+}
+
+/* What the attachments say fills only what the mail left empty (the mail's
+   own resolution, record_resolve in mime_parse, stands). */
+static void ingest_fill_complainant(struct record *r)
+{
+	struct extract_result *x = r->extract;
+	if (r->complainant.address == NULL)
+		r->complainant.address = g_strdup(ingest_first(x->emails, r->from.address));
+	if (r->complainant.name == NULL)
+		r->complainant.name = g_strdup(ingest_first(x->names, NULL));
+	if (r->complainant_phone == NULL)
+		r->complainant_phone = g_strdup(ingest_first(x->phones, NULL));
+	if (r->reference == NULL)
+		r->reference = g_strdup(ingest_first(x->references, NULL));
+}
+
 /* A complaint letter attached as PDF, image or DOCX: its text is read and
    what it says feeds the extraction (text attachments are mime.c's). */
 static void ingest_attachment_texts(const struct config *cfg, struct record *r)
@@ -273,8 +298,7 @@ static void ingest_attachment_texts(const struct config *cfg, struct record *r)
 		extract_text_into(r->extract, &es, a->text, strlen(a->text));
 		ocr_result_clear(&res);
 	}
-	if (tried > 0)
-		record_resolve(r, NULL, NULL);
+	ingest_fill_complainant(r);
 }
 
 struct record *ingest_parse_message(const struct config *cfg, struct sniff *sniff,

@@ -42,8 +42,10 @@ int ingest_deadlines(struct ingest *in, int64_t received_at, struct store_deadli
 char **ingest_own_addresses(const struct config *cfg);
 
 /* Parses a message with the limits of the configuration, storing nothing.
-   `own` as from ingest_own_addresses (may be NULL). Returns the record (free
-   with record_free); never NULL. */
+   The text of up to 5 document attachments (PDF, DOCX, images of 4 KiB or
+   more; parsers/ocr.h, child processes) is read into their `text` and feeds
+   the extraction. `own` as from ingest_own_addresses (may be NULL). Returns
+   the record (free with record_free); never NULL. */
 struct record *ingest_parse_message(const struct config *cfg, struct sniff *sniff,
 				    const char *const *own, const char *data, size_t len);
 

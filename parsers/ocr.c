@@ -37,6 +37,11 @@ G_DEFINE_QUARK(intake-ocr-error-quark, ocr_error)
    is taken for a scanned image and read by OCR. */
 #define OCR_MIN_PAGE_CHARS 8
 #define OCR_ERR_TAIL 2048u
+/* Sauvola's adaptive binarisation instead of Otsu's global threshold:
+   measured on our renderings (tests/corpus/scans/measure.py), speckled
+   greyscale scans went from 14 to 15 of 15 account numbers exact and their
+   CER from 6.6% to 3.6%, clean pages and bilevel faxes unchanged. */
+#define OCR_THRESHOLDING "thresholding_method=2"
 #define OCR_MAX_TIFF_PAGES 100000u
 
 static const char *const ocr_w_ns[] = {
@@ -572,7 +577,8 @@ static char **ocr_tesseract_list(struct ocr_ctx *c, GPtrArray *files, GError **e
 	int rc = ocr_write(c, "pages.txt", list->str, list->len, error);
 	g_string_free(list, TRUE);
 	g_autoptr(GString) out = g_string_new(NULL);
-	char *argv[] = { (char *)c->s.tesseract, "pages.txt", "-", "-l", (char *)c->s.languages, NULL };
+	char *argv[] = { (char *)c->s.tesseract, "pages.txt", "-", "-l", (char *)c->s.languages,
+			 "-c", OCR_THRESHOLDING, NULL };
 	if (rc < 0 || ocr_run(c, argv, out, error) < 0)
 		return NULL;
 	return ocr_split_pages(out->str, files->len);
@@ -645,7 +651,8 @@ static int ocr_read_pdf(struct ocr_ctx *c, const char *data, size_t len, GError 
 static int ocr_tesseract(struct ocr_ctx *c, const char *file, GError **error)
 {
 	g_autoptr(GString) out = g_string_new(NULL);
-	char *argv[] = { (char *)c->s.tesseract, (char *)file, "-", "-l", (char *)c->s.languages, NULL };
+	char *argv[] = { (char *)c->s.tesseract, (char *)file, "-", "-l", (char *)c->s.languages,
+			 "-c", OCR_THRESHOLDING, NULL };
 	if (ocr_run(c, argv, out, error) < 0)
 		return -1;
 	c->out->text = ocr_normalize(out->str, out->len);

@@ -42,7 +42,7 @@ static int setup(void **state)
 		"[store]\npath = var/intake.db\nspool = var/spool\n"
 		"[calendar]\nfile = %s/config/calendar/cn.conf\n"
 		"[dropdir t]\npath = drop\nchannel = letter\narchive = archive\nfailed = failed\n"
-		"settle_time = 1\nrescan_interval = 1\n", cwd);
+		"settle_time = 1\nrescan_interval = 1\nmax_size = 64k\n", cwd);
 	g_autofree char *path = g_build_filename(f->dir, "intake.conf", NULL);
 	GError *err = NULL;
 	f->cfg = config_load_data(conf, strlen(conf), path, &err);
@@ -217,15 +217,18 @@ static void test_pass_refusals_and_duplicates(void **state)
 	assert_int_equal(symlink("/etc/passwd", link), 0);
 	g_autofree char *fifo = g_build_filename(f->drop, "fifo", NULL);
 	assert_int_equal(mkfifo(fifo, 0600), 0);
+	g_autofree char *big = g_strnfill(70 * 1024, 'x');
+	drop_file(f, "big.txt", big, 10);
+	drop_file(f, "damaged.pdf", "%PDF-1.4\n1 0 obj << /Type /Catalog >> garbage", 10);
 	GError *err = NULL;
 	struct dropdir *d = dropdir_new(NULL, f->in, dd(f), &err);
 	assert_non_null(d);
-	assert_int_equal(dropdir_pass(d), 6);
+	assert_int_equal(dropdir_pass(d), 8);
 	struct dropdir_stats st;
 	dropdir_get_stats(d, &st);
 	assert_int_equal(st.drafts, 2);
 	assert_int_equal(st.known, 1);
-	assert_int_equal(st.failed, 3);
+	assert_int_equal(st.failed, 5);
 	assert_int_equal(st.errors, 0);
 	assert_int_equal(drafts(f), 2);
 	g_autofree char *day = archive_day(f);
@@ -234,6 +237,17 @@ static void test_pass_refusals_and_duplicates(void **state)
 	assert_true(exists_in(f->failed, "empty.txt.reason.txt") && exists_in(f->failed, "link.txt") &&
 		    exists_in(f->failed, "fifo.reason.txt"));
 	assert_int_equal(access("/etc/passwd", F_OK), 0);
+	g_autofree char *big_reason = g_build_filename(f->failed, "big.txt.reason.txt", NULL);
+	g_autofree char *damaged_reason = g_build_filename(f->failed, "damaged.pdf.reason.txt", NULL);
+	g_autofree char *text = NULL;
+	assert_true(g_file_get_contents(big_reason, &text, NULL, NULL));
+	assert_non_null(strstr(text, "code: too_large"));
+	/* GLib writes sizes with a no-break space: "70.0\u00a0KiB". */
+	assert_non_null(strstr(text, "文件太大（70.0\u00a0KiB > 64.0\u00a0KiB，超过上限）"));
+	g_clear_pointer(&text, g_free);
+	assert_true(g_file_get_contents(damaged_reason, &text, NULL, NULL));
+	assert_non_null(strstr(text, "code: unreadable"));
+	assert_non_null(strstr(text, "无法读取该文件"));
 	/* Nothing left; a second pass finds nothing. */
 	assert_int_equal(dropdir_pass(d), 0);
 	dropdir_free(d);

@@ -6,8 +6,10 @@
 # OCR paths of PDFs, a multi-page G4 fax with its sidecar, DOCX (dropped, and
 # attached to a mail), refusals with their reason files (empty, unsupported
 # types, symlink, FIFO, hard link, no text, bad sidecar), ignored names, the
-# same file twice, receipt times from a sidecar and a name, and a letter
-# without an e-mail address marked for a postal notice.
+# same file twice, receipt times from a sidecar and a name, a letter without
+# an e-mail address marked for a postal notice, the page limit, and the
+# daemon: a file renamed into the watched folder, SIGTERM, and SIGKILL while
+# an OCR child runs (the file stays, no orphan, one draft after a restart).
 # TAP output; run by tests/run.sh with $INTAKE set and the repository as cwd.
 set -u
 INTAKE=${INTAKE:-build/intake}
@@ -107,7 +109,7 @@ cp "$fx/letter1.docx" "$L/letter1.docx"
 cp "$fx/letter2-text.pdf" "$L/dup-a.pdf"
 cp "$fx/letter2-text.pdf" "$L/dup-b.pdf"
 : >"$L/empty.pdf"
-(cd "$tmp/conf" && zip -q "$L/archive.zip" intake.conf)
+$PY -c 'import sys, zipfile; zipfile.ZipFile(sys.argv[1], "w").write(sys.argv[2], "intake.conf")' "$L/archive.zip" "$cfg"
 cp /bin/true "$L/program"
 ln -s "$fx/letter1.pdf" "$L/link.pdf"
 mkfifo "$L/pipe"
@@ -128,8 +130,13 @@ secs=$(( $(date +%s) - start ))
 echo "# run --once log:"; sed 's/^/#   /' "$tmp/run1.out"
 
 run drafts --json >"$tmp/drafts.json" 2>&1
-ref_of() { # a part of the subject -> the reference
-	jq -r --arg s "$1" '[.drafts[] | select(.subject | contains($s)) | .ref] | join(" ")' "$tmp/drafts.json"
+refs_in() { # drafts.json, a part of the subject -> the references of those drafts
+	$PY -c 'import json,sys; print(" ".join(x["ref"] for x in json.load(open(sys.argv[1]))["drafts"] if sys.argv[2] in (x["subject"] or "")))' "$1" "$2"
+}
+ref_of() { refs_in "$tmp/drafts.json" "$1"; }
+count_of() { # a part of the subject -> how many drafts have it, now
+	run drafts --json >"$tmp/count.json" 2>/dev/null
+	refs_in "$tmp/count.json" "$1" | wc -w | tr -d ' '
 }
 show() { # name part -> $tmp/show.json
 	r=$(ref_of "$1"); [ -n "$r" ] && run show --json "$r" >"$tmp/show.json" 2>&1
@@ -216,6 +223,10 @@ if show 075583331234; then
 else nok "G4 fax: no draft" "$(head -c 600 "$tmp/drafts.json")"; fi
 parse fax "$fx/fax1.g4.tif"
 check "G4 fax read as 2 pages by tesseract" json "$tmp/parse.json" "d['ocr']['pages'] == 2 and d['ocr']['detected_type'] == 'image/tiff'"
+sed 's/^\[notices\]/[limits]\nocr_pages = 1\n[notices]/' "$cfg" >"$tmp/conf/pages1.conf"
+"$INTAKE" -c "$tmp/conf/pages1.conf" parse --json --channel fax "$fx/fax1.g4.tif" >"$tmp/parse.json" 2>"$tmp/parse.err"
+check "[limits] ocr_pages = 1: one page of the fax read, the rest noted" json "$tmp/parse.json" \
+	"d['ocr']['pages'] == 1 and any('were not read' in n for n in d['notes']) and '310055667788' in d['text']"
 day=$(ls "$tmp/var/archive/fax" 2>/dev/null | head -1)
 [ -f "$tmp/var/archive/fax/$day/fax0001.tif" ] && [ -f "$tmp/var/archive/fax/$day/fax0001.tif.meta" ] &&
 	ok "the fax and its sidecar archived in archive/$day/" || nok "fax archive" "$(find "$tmp/var/archive" | head -20)"
@@ -223,7 +234,7 @@ run ingest --channel fax "$fx/fax1.g3.tif" >"$tmp/out" 2>&1 && grep -q "created 
 	ok "intake ingest --channel fax: a G3 fax becomes a draft" || nok "ingest G3 fax" "$(cat "$tmp/out")"
 
 # --- the same file twice
-c=$(jq '[.drafts[] | select(.subject | contains("dup-"))] | length' "$tmp/drafts.json")
+c=$(ref_of dup- | wc -w | tr -d ' ')
 dayl=$(ls "$tmp/var/archive/letters" | head -1)
 [ "$c" = 1 ] && [ -f "$tmp/var/archive/letters/$dayl/dup-a.pdf" ] && [ -f "$tmp/var/archive/letters/$dayl/dup-b.pdf" ] &&
 	ok "the same bytes under two names: one draft, both archived" || nok "dup" "count $c; $(ls "$tmp/var/archive/letters/$dayl")"
@@ -283,7 +294,7 @@ cp "$fx/daemon.pdf" "$L/daemon.pdf.part" && mv "$L/daemon.pdf.part" "$L/daemon.p
 found=""
 for i in $(seq 1 40); do
 	run drafts --json >"$tmp/drafts3.json" 2>/dev/null
-	found=$(jq -r '.drafts[] | select(.subject | contains("daemon.pdf")) | .ref' "$tmp/drafts3.json")
+	found=$(refs_in "$tmp/drafts3.json" daemon.pdf)
 	[ -n "$found" ] && break
 	sleep 0.25
 done
@@ -305,11 +316,11 @@ sleep 0.3
 # Gone, or a zombie that init has not reaped yet: not running.
 state=$( [ -n "$child" ] && ps -o stat= -p "$child" 2>/dev/null | tr -d ' ')
 case $state in ""|Z*) orphan=no;; *) orphan=yes;; esac
-c=$(run drafts --json | jq '[.drafts[] | select(.subject | contains("killme.pdf"))] | length')
+c=$(count_of killme.pdf)
 if [ -n "$child" ] && [ -f "$L/killme.pdf" ] && [ "$c" = 0 ] && [ "$orphan" = no ]; then
 	ok "SIGKILL while the OCR child runs: the file stays, no draft, no orphan child"
 else nok "kill mid-OCR" "child=$child orphan=$orphan drafts=$c" "$(ls "$L")"; fi
 run run --once >"$tmp/run4.out" 2>&1
-c=$(run drafts --json | jq '[.drafts[] | select(.subject | contains("killme.pdf"))] | length')
+c=$(count_of killme.pdf)
 [ "$c" = 1 ] && [ ! -e "$L/killme.pdf" ] && ok "after the restart: exactly one draft, the file archived" ||
 	nok "after restart: $c drafts" "$(cat "$tmp/run4.out")"
