@@ -112,3 +112,5 @@ clean:
 	rm -rf build build-asan build-fuzz
 
 -include $(LIB_OBJS:.o=.d) $(CLI_OBJS:.o=.d)
+soak: all
+	@SOAK=1 INTAKE=$(CURDIR)/$(BUILD)/intake INTAKE_BUILD=$(CURDIR)/$(BUILD) sh tests/integration/test_crash.sh

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "core/log.h"
 #include "ingest/ingest.h"
 #include "store/store.h"
 
@@ -93,7 +94,9 @@ static void customers_error(struct customers_file *cf, unsigned line, const char
 	va_start(ap, fmt);
 	g_autofree char *msg = g_strdup_vprintf(fmt, ap);
 	va_end(ap);
-	fprintf(stderr, "intake customers: %s:%u: %s\n", cf->path, line, msg);
+	/* the registry holds account and ID numbers: never print one whole */
+	g_autofree char *masked = log_mask_text(msg, 6);
+	fprintf(stderr, "intake customers: %s:%u: %s\n", cf->path, line, masked);
 }
 
 static bool customers_is_account(const char *s)

@@ -233,6 +233,7 @@ static void show_json_details(struct json *j, const struct store_complaint *c, G
 		json_kv_string(j, "sha256", s->sha256);
 		json_kv_string(j, "spool_path", s->spool_path);
 		cli_json_time(j, "received_at", s->received_at, tz);
+		json_kv_string(j, "note", s->note);
 		json_end_object(j);
 	}
 	json_end_array(j);
@@ -280,6 +281,8 @@ static void show_print_text(struct ingest *in, const struct store_complaint *c, 
 	for (guint i = 0; i < c->sources->len; i++) {
 		const struct store_complaint_source *s = c->sources->pdata[i];
 		printf("source           %s %s\n", s->origin, s->spool_path);
+		if (s->note != NULL && *s->note != '\0')
+			printf("note             %s\n", s->note);
 	}
 	for (guint i = 0; i < c->events->len; i++) {
 		const struct store_event *e = c->events->pdata[i];

@@ -2,6 +2,7 @@
    successful poll, last error, messages ingested, backlog, and for mailboxes
    UIDVALIDITY and the last UID done. Reads the store only. */
 #include <stdio.h>
+#include <sys/statvfs.h>
 #include <string.h>
 
 #include "cli/cli.h"
@@ -85,6 +86,50 @@ static void status_text_one(const struct store_source_state *s, GTimeZone *tz, b
 	}
 }
 
+/* Below this much free space the store and spool count as full: a
+   message, its attachments and the commit no longer fit. */
+#define STATUS_FULL_BYTES (1u << 20)
+
+/* Free bytes on the file system holding path, or -1 if unknown. */
+static int64_t status_free_bytes(const char *path)
+{
+	struct statvfs sv;
+	g_autofree char *dir = g_path_get_dirname(path);
+	if (statvfs(path, &sv) < 0 && statvfs(dir, &sv) < 0)
+		return -1;
+	return (int64_t)sv.f_bavail * (int64_t)sv.f_frsize;
+}
+
+/* The store and the spool: a full disk stops every source, and the sources'
+   own state cannot be saved then, so it is told here. */
+static void status_disk(const struct config *cfg, struct json *j)
+{
+	const char *paths[2] = { cfg->store_path, cfg->spool_path };
+	const char *names[2] = { "store", "spool" };
+	if (j != NULL) {
+		json_key(j, "disk");
+		json_begin_array(j);
+	}
+	for (int i = 0; i < 2; i++) {
+		int64_t free_b = status_free_bytes(paths[i]);
+		bool full = free_b >= 0 && free_b < STATUS_FULL_BYTES;
+		if (j != NULL) {
+			json_begin_object(j);
+			json_kv_string(j, "name", names[i]);
+			json_kv_string(j, "path", paths[i]);
+			json_kv_int(j, "free_bytes", free_b);
+			json_kv_bool(j, "full", full);
+			json_end_object(j);
+		} else if (full) {
+			printf("%-24s %-13s %s: disk is full (No space left on device: %" G_GINT64_FORMAT
+			       " KiB free): nothing new can be stored until space is freed\n",
+			       names[i], "DISK FULL", paths[i], free_b / 1024);
+		}
+	}
+	if (j != NULL)
+		json_end_array(j);
+}
+
 static int status_print(const struct config *cfg, GPtrArray *rows, bool json)
 {
 	g_autoptr(GTimeZone) tz = g_time_zone_new_identifier(cfg->timezone);
@@ -106,8 +151,10 @@ static int status_print(const struct config *cfg, GPtrArray *rows, bool json)
 		else
 			status_text_one(s, tz, configured);
 	}
-	if (j != NULL) {
+	if (j != NULL)
 		json_end_array(j);
+	status_disk(cfg, j);
+	if (j != NULL) {
 		json_end_object(j);
 		g_autofree char *out = json_finish(j);
 		puts(out);

@@ -332,6 +332,17 @@ static int ingest_known(struct ingest *in, const char *origin, const char *sha,
 	return found;
 }
 
+/* The record's notes as one line for the source row, or NULL. */
+static char *ingest_notes_line(const struct record *r)
+{
+	if (r->notes->len == 0)
+		return NULL;
+	g_ptr_array_add(r->notes, NULL);
+	char *line = g_strjoinv("; ", (char **)r->notes->pdata);
+	g_ptr_array_remove_index(r->notes, r->notes->len - 1);
+	return line;
+}
+
 int ingest_message(struct ingest *in, const struct ingest_origin *o, const char *data, size_t len,
 		   struct ingest_outcome *out, GError **error)
 {
@@ -347,11 +358,13 @@ int ingest_message(struct ingest *in, const struct ingest_origin *o, const char 
 	if (spool_save(in->spool, data, len, sha, &spool_rel, error) < 0)
 		return -1;
 	struct record *r = ingest_parse(in, data, len);
+	/* limits hit, repairs made: kept with the source, shown by intake show */
+	g_autofree char *note = ingest_notes_line(r);
 	struct store_source src = {
 		.kind = o->kind, .origin = origin, .sha256 = sha, .size = (int64_t)len,
 		.spool_path = spool_rel, .message_id = r->message_id,
 		.received_at = o->received_at ? o->received_at : g_get_real_time() / G_USEC_PER_SEC,
-		.disposition = r->auto_submitted,
+		.disposition = r->auto_submitted, .note = note,
 	};
 	int rc;
 	if (r->auto_submitted != NULL) {
@@ -436,16 +449,6 @@ struct record *ingest_parse_document(const struct config *cfg, const char *chann
 	return r;
 }
 
-/* The record's notes as one line for the source row, or NULL. */
-static char *ingest_notes_line(const struct record *r)
-{
-	if (r->notes->len == 0)
-		return NULL;
-	g_ptr_array_add(r->notes, NULL);
-	char *line = g_strjoinv("; ", (char **)r->notes->pdata);
-	g_ptr_array_remove_index(r->notes, r->notes->len - 1);
-	return line;
-}
 
 int ingest_document(struct ingest *in, const struct ingest_origin *o, const char *data,
 		    size_t len, const char *text, const struct ingest_doc_meta *meta,

@@ -330,7 +330,7 @@ static int run_check_config(const struct config *cfg, GError **error)
 	for (guint i = 0; i < cfg->imap->len; i++)
 		if (imap_check(cfg, cfg->imap->pdata[i], error) < 0)
 			return -1;
-	return 0;
+	return notify_smtp_check(cfg, error);
 }
 
 /* Creates and starts the sources of r->cfg. Returns 0 or -1 with error. */

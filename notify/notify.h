@@ -142,6 +142,11 @@ GBytes *notify_message_build(const struct notify_mail *m, GError **error);
 
 struct notify_smtp;
 
+/* Checks the [smtp] password file at start: a regular file only its owner
+   can read (mode 0600 or stricter). Returns 0, or -1 with CONFIG_ERROR
+   naming the file, key and mode. */
+int notify_smtp_check(const struct config *cfg, GError **error);
+
 /* A session to the [smtp] server; the connection is opened on the first
    send and reused by the next ones. NULL with NOTIFY_ERROR_CONFIG when there
    is no [smtp] url or the password file cannot be read. */

@@ -6,7 +6,9 @@
 #include "notify/notify.h"
 
 #include <curl/curl.h>
+#include <errno.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "core/log.h"
 
@@ -33,8 +35,38 @@ static size_t notify_smtp_read(char *buf, size_t size, size_t n, void *ctx)
 	return take;
 }
 
+int notify_smtp_check(const struct config *cfg, GError **error)
+{
+	const char *path = cfg->smtp.password_file;
+	struct stat sb;
+	if (cfg->smtp.url == NULL || path == NULL)
+		return 0;
+	const char *what = NULL;
+	g_autofree char *owned = NULL;
+	if (stat(path, &sb) < 0)
+		what = owned = g_strdup_printf("a readable file (%s)", g_strerror(errno));
+	else if (!S_ISREG(sb.st_mode))
+		what = "a regular file";
+	else if ((sb.st_mode & 077) != 0)
+		what = owned = g_strdup_printf("a file only its owner can read (mode 0600 or stricter), "
+					       "not mode %04o: chmod 600 %s",
+					       (unsigned)(sb.st_mode & 07777), path);
+	if (what == NULL)
+		return 0;
+	g_set_error(error, CONFIG_ERROR, CONFIG_ERROR_INVALID,
+		    "%s: [smtp] password_file = \"%s\": expected %s", cfg->path, path, what);
+	return -1;
+}
+
 static char *notify_smtp_password(const char *path, GError **error)
 {
+	struct stat sb;
+	if (stat(path, &sb) == 0 && (sb.st_mode & 077) != 0) {
+		g_set_error(error, NOTIFY_ERROR, NOTIFY_ERROR_CONFIG,
+			    "[smtp] password_file %s: readable by others (mode %04o): chmod 600 %s",
+			    path, (unsigned)(sb.st_mode & 07777), path);
+		return NULL;
+	}
 	char *data = NULL;
 	GError *ferr = NULL;
 	if (!g_file_get_contents(path, &data, NULL, &ferr)) {

@@ -209,9 +209,19 @@ static bool charset_utf8_valid(const char *bytes, size_t len, bool *multibyte_r)
 	return true;
 }
 
+/* Counts the valid multi-byte UTF-8 sequences and the bytes that start none. */
+static void charset_utf8_count(const char *bytes, size_t len, size_t *good_r, size_t *bad_r);
+
 /* Returns true when the 8-bit bytes are mostly valid UTF-8: more valid
    multi-byte sequences than bytes that start no valid sequence. */
 static bool charset_utf8_mostly(const char *bytes, size_t len)
+{
+	size_t good, bad;
+	charset_utf8_count(bytes, len, &good, &bad);
+	return good > bad;
+}
+
+static void charset_utf8_count(const char *bytes, size_t len, size_t *good_r, size_t *bad_r)
 {
 	size_t good = 0, bad = 0, i = 0;
 
@@ -227,7 +237,8 @@ static bool charset_utf8_mostly(const char *bytes, size_t len)
 			i++;
 		}
 	}
-	return good > bad;
+	*good_r = good;
+	*bad_r = bad;
 }
 
 /* Returns true when every byte is below 0x80. */
@@ -560,6 +571,27 @@ static bool charset_western_is_cjk(const struct charset_entry *entry,
    (or, for a CJK multi-byte label whose bytes detection can only read as
    Latin, with the declared charset repaired). Appends to out; returns the
    name used and sets *detected_r. */
+/* True when the bytes hold valid UTF-8 sequences of three or four bytes (CJK
+   text) at least one for every three bytes that start none. GBK mislabelled
+   as UTF-8 seldom forms such sequences, broken UTF-8 keeps many. */
+static bool charset_utf8_wide_mostly(const char *bytes, size_t len)
+{
+	size_t wide = 0, bad = 0, i = 0;
+	while (i < len) {
+		unsigned char b = (unsigned char)bytes[i];
+		if (b < 0x80) {
+			i++;
+		} else if (g_utf8_get_char_validated(bytes + i, (gssize)(len - i)) < (gunichar)-2) {
+			wide += g_utf8_skip[b] >= 3;
+			i += g_utf8_skip[b];
+		} else {
+			bad++;
+			i++;
+		}
+	}
+	return wide > 0 && wide * 3 >= bad;
+}
+
 static const char *charset_choose(const struct charset_entry *declared,
 				  const char *bytes, size_t len,
 				  bool *detected_r, GString *out)
@@ -574,6 +606,11 @@ static const char *charset_choose(const struct charset_entry *declared,
 		if (used != NULL)
 			return used;
 		g_string_truncate(out, 0);
+		/* Declared UTF-8 with a few broken sequences stays UTF-8 (each bad
+		   byte one U+FFFD) rather than being re-read whole as another
+		   charset: "投诉" + an overlong pair is not GB18030 mojibake. */
+		if (declared->kind == CHARSET_KIND_UTF8 && charset_utf8_wide_mostly(bytes, len))
+			return charset_decode(declared, bytes, len, true, out);
 	}
 	name = charset_detect(bytes, len);
 	detected = charset_lookup(name);

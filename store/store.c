@@ -507,6 +507,7 @@ static void store_csource_free(gpointer p)
 	g_free(s->origin);
 	g_free(s->sha256);
 	g_free(s->spool_path);
+	g_free(s->note);
 	g_free(s);
 }
 
@@ -636,7 +637,7 @@ static int store_load_events(struct store *st, struct store_complaint *c, GError
 static int store_load_sources(struct store *st, struct store_complaint *c, GError **error)
 {
 	sqlite3_stmt *s = store_prepare(st,
-		"SELECT kind, origin, sha256, spool_path, received_at FROM sources"
+		"SELECT kind, origin, sha256, spool_path, received_at, note FROM sources"
 		" WHERE complaint_id = ? ORDER BY id", error);
 	if (s == NULL)
 		return -1;
@@ -649,6 +650,7 @@ static int store_load_sources(struct store *st, struct store_complaint *c, GErro
 		src->sha256 = store_col_text(s, 2);
 		src->spool_path = store_col_text(s, 3);
 		src->received_at = sqlite3_column_int64(s, 4);
+		src->note = store_col_text(s, 5);
 		g_ptr_array_add(c->sources, src);
 	}
 	sqlite3_finalize(s);

@@ -126,7 +126,11 @@ struct store_complaint_attachment {
 	bool risky;
 };
 struct store_event { int64_t at; char *actor, *kind, *detail; };
-struct store_complaint_source { char *kind, *origin, *sha256, *spool_path; int64_t received_at; };
+struct store_complaint_source {
+	char *kind, *origin, *sha256, *spool_path;
+	char *note;   /* limits hit, repairs made, or NULL */
+	int64_t received_at;
+};
 
 void store_complaint_free(struct store_complaint *c);
 

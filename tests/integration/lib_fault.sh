@@ -16,6 +16,11 @@ top=$(pwd)
 INTAKE=${INTAKE:-$top/build/intake}
 . "$top/tests/harness/dovecot.sh"
 
+# Under AddressSanitizer (make check-asan) everything is slower and bigger:
+# time and memory bounds are multiplied by fault_scale.
+fault_scale=1
+ldd "$INTAKE" 2>/dev/null | grep -q 'libasan\|libubsan' && fault_scale=4
+
 tmp=""
 fault__pids=""
 fault__mounts=""
@@ -52,18 +57,19 @@ nok() {
 diag() { printf '%s\n' "$@" | sed 's/^/# /'; }
 skip() { n=$((n + 1)); echo "ok $n - $1 # SKIP $2"; }
 check() { # description command...
-	d=$1; shift
-	if "$@" >"$tmp/check.out" 2>&1; then ok "$d"; else nok "$d" "$(head -c 1500 "$tmp/check.out")"; fi
+	fault__d=$1; shift
+	if "$@" >"$tmp/check.out" 2>&1; then ok "$fault__d"; else nok "$fault__d" "$(head -c 1500 "$tmp/check.out")"; fi
 }
 fault_done() { echo "1..$n"; }
 
 # ---- time and waiting ----
 now_ms() { date +%s%3N; }
-# wait_for SECONDS CMD...: runs CMD every 0.2 s until it succeeds; 1 on timeout.
+# wait_for SECONDS CMD...: runs CMD every 0.2 s until it succeeds; 1 on timeout
+# (SECONDS times fault_scale).
 wait_for() {
-	limit=$(( $(now_ms) + $1 * 1000 )); shift
+	fault__limit=$(( $(now_ms) + $1 * 1000 * fault_scale )); shift
 	while ! "$@" >/dev/null 2>&1; do
-		[ "$(now_ms)" -lt "$limit" ] || return 1
+		[ "$(now_ms)" -lt "$fault__limit" ] || return 1
 		sleep 0.2
 	done
 	return 0
@@ -109,18 +115,18 @@ async def main():
     server.close()
 asyncio.run(main())
 PY
-	pid=$!
-	echo "$pid" >"$1/pid"
-	fault_track "$pid"
-	i=0
-	while [ ! -s "$1/port" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+	fault__p=$!
+	echo "$fault__p" >"$1/pid"
+	fault_track "$fault__p"
+	fault__i=0
+	while [ ! -s "$1/port" ] && [ $fault__i -lt 100 ]; do sleep 0.1; fault__i=$((fault__i + 1)); done
 	[ -s "$1/port" ]
 }
 smtp_down() { # dir
-	pid=$(cat "$1/pid" 2>/dev/null) || return 0
-	kill "$pid" 2>/dev/null
-	wait "$pid" 2>/dev/null
-	fault_untrack "$pid"
+	fault__p=$(cat "$1/pid" 2>/dev/null) || return 0
+	kill "$fault__p" 2>/dev/null
+	wait "$fault__p" 2>/dev/null
+	fault_untrack "$fault__p"
 	rm -f "$1/pid"
 }
 # smtp_count DIR: how many messages were delivered.
@@ -150,9 +156,9 @@ PY
 # dovecot_crash: the IMAP server dies at once (SIGKILL to the master and to
 # each of its processes, by pid), its connections cut mid-command.
 dovecot_crash() {
-	master=$(cat "$DOVECOT_DIR/run/master.pid" 2>/dev/null) || return 0
-	kids=$(ps -o pid= --ppid "$master" 2>/dev/null)
-	kill -9 "$master" $kids 2>/dev/null
+	fault__m=$(cat "$DOVECOT_DIR/run/master.pid" 2>/dev/null) || return 0
+	fault__kids=$(ps -o pid= --ppid "$fault__m" 2>/dev/null)
+	kill -9 "$fault__m" $fault__kids 2>/dev/null
 	dovecot_stop
 }
 
@@ -220,9 +226,9 @@ PY
 # mails_to_inbox USER DIR [FOLDER]: puts every DIR/*.eml into the Dovecot
 # Maildir at once (as a delivery agent would), owned by the mail user.
 mails_to_inbox() {
-	md=$(dovecot_maildir "$1" "${3:-}")
-	mkdir -p "$md/new" "$md/cur" "$md/tmp"
-	$PY - "$2" "$md" <<'PY'
+	fault__md=$(dovecot_maildir "$1" "${3:-}")
+	mkdir -p "$fault__md/new" "$fault__md/cur" "$fault__md/tmp"
+	$PY - "$2" "$fault__md" <<'PY'
 import glob, os, shutil, sys, time
 src, md = sys.argv[1], sys.argv[2]
 t = int(time.time())
@@ -237,13 +243,13 @@ PY
 
 # maildir_count USER [FOLDER]: messages in a folder of the Dovecot Maildir.
 maildir_count() {
-	md=$(dovecot_maildir "$1" "${2:-}")
-	ls "$md/new" "$md/cur" 2>/dev/null | grep -c '^[0-9]'
+	fault__md=$(dovecot_maildir "$1" "${2:-}")
+	ls "$fault__md/new" "$fault__md/cur" 2>/dev/null | grep -c '^[0-9]'
 }
 # maildir_ids USER [FOLDER]: the Message-IDs in a folder, one a line.
 maildir_ids() {
-	md=$(dovecot_maildir "$1" "${2:-}")
-	$PY - "$md" <<'PY'
+	fault__md=$(dovecot_maildir "$1" "${2:-}")
+	$PY - "$fault__md" <<'PY'
 import email, glob, sys
 from email import policy
 for f in glob.glob(sys.argv[1] + "/new/*") + glob.glob(sys.argv[1] + "/cur/*"):
@@ -259,27 +265,27 @@ PY
 # DIR/letters.manifest lists "NAME SHA256".
 gen_letters() {
 	mkdir -p "$1/src"
-	png=${4:-0} tif=${5:-0}
-	i=0
-	while [ $i -lt "$2" ]; do
-		acct=$(printf '32%010d' $(( $3 * 1000 + i )))
+	fault__png=${4:-0} fault__tif=${5:-0}
+	fault__i=0
+	while [ $fault__i -lt "$2" ]; do
+		fault__acct=$(printf '32%010d' $(( $3 * 1000 + fault__i )))
 		printf '投诉信\n\n尊敬的客户服务中心：\n\n本人客户%d号，资金账号 %s，营业部多收了\n手续费共%d元，请核实并退还。\n\n联系电话：137%08d\n\n投诉人：王%d\n' \
-			"$i" "$acct" $(( (i * 37 + $3) % 900 + 100 )) "$i" "$i" >"$1/src/l$i.txt"
-		if [ $i -lt "$png" ]; then kind=png ext=png
-		elif [ $i -lt $((png + tif)) ]; then kind=fax-g4 ext=tif
-		else kind=text-pdf ext=pdf; fi
-		name=$(printf 'scan%03d.%s' $i $ext)
-		$PY "$top/tests/corpus/scans/make_scans.py" $kind "$1/src/l$i.txt" "$1/$name" --seed $((i + 1)) \
+			"$fault__i" "$fault__acct" $(( (fault__i * 37 + $3) % 900 + 100 )) "$fault__i" "$fault__i" >"$1/src/l$fault__i.txt"
+		if [ $fault__i -lt "$fault__png" ]; then fault__kind=png fault__ext=png
+		elif [ $fault__i -lt $((fault__png + fault__tif)) ]; then fault__kind=fax-g4 fault__ext=tif
+		else fault__kind=text-pdf fault__ext=pdf; fi
+		fault__name=$(printf 'scan%03d.%s' $fault__i $fault__ext)
+		$PY "$top/tests/corpus/scans/make_scans.py" $fault__kind "$1/src/l$fault__i.txt" "$1/$fault__name" --seed $((fault__i + 1)) \
 			>>"$1/src/render.log" 2>&1 || return 1
-		i=$((i + 1))
+		fault__i=$((fault__i + 1))
 	done
 	(cd "$1" && sha256sum scan* | awk '{print $2, $1}') >"$1/letters.manifest"
 }
 
 # spool_has SPOOL SHA: the original with that SHA-256 is in the spool.
 spool_has() {
-	f="$1/$(echo "$2" | cut -c1-2)/$(echo "$2" | cut -c3-4)/$2"
-	[ -f "$f" ] && [ "$(sha256sum <"$f" | cut -d' ' -f1)" = "$2" ]
+	fault__f="$1/$(echo "$2" | cut -c1-2)/$(echo "$2" | cut -c3-4)/$2"
+	[ -f "$fault__f" ] && [ "$(sha256sum <"$fault__f" | cut -d' ' -f1)" = "$2" ]
 }
 
 # ---- the daemon ----
@@ -295,12 +301,20 @@ daemon_kill9() {
 	fault_untrack "$daemon_pid"
 	daemon_pid=""
 }
-# daemon_term: SIGTERM, then the exit status.
+# daemon_term: SIGTERM, then its exit status; one that is still there after
+# 15 s is killed and 99 returned.
 daemon_term() {
 	kill -TERM "$daemon_pid" 2>/dev/null
-	wait "$daemon_pid"
-	rc=$?
+	fault__i=0
+	while kill -0 "$daemon_pid" 2>/dev/null && [ $fault__i -lt $((150 * fault_scale)) ]; do
+		sleep 0.1; fault__i=$((fault__i + 1))
+	done
+	if kill -0 "$daemon_pid" 2>/dev/null; then
+		kill -9 "$daemon_pid"; wait "$daemon_pid" 2>/dev/null; fault__rc=99
+	else
+		wait "$daemon_pid"; fault__rc=$?
+	fi
 	fault_untrack "$daemon_pid"
 	daemon_pid=""
-	return $rc
+	return $fault__rc
 }

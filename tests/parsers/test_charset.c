@@ -37,6 +37,15 @@ static void test_gb2312_label_reads_gbk(void **state)
 	expect_conv("x-gbk", "\xCD\xB6\xCB\xDF", "投诉", "gb18030", false);
 }
 
+/* Declared UTF-8 with one broken sequence: the rest stays UTF-8, the bad
+   bytes become U+FFFD; the text is not re-read as GB18030. */
+static void test_utf8_with_a_bad_sequence(void **state)
+{
+	(void)state;
+	expect_conv("utf-8", "\xE6\x8A\x95\xE8\xAF\x89\xC0\xAF", "投诉\xEF\xBF\xBD\xEF\xBF\xBD",
+		    "utf-8", false);
+}
+
 static void test_gb18030_four_bytes(void **state)
 {
 	(void)state;
@@ -148,6 +157,7 @@ int main(void)
 		cmocka_unit_test(test_western_label_on_chinese),
 		cmocka_unit_test(test_wrong_label_detected),
 		cmocka_unit_test(test_detect),
+		cmocka_unit_test(test_utf8_with_a_bad_sequence),
 		cmocka_unit_test(test_always_valid),
 		cmocka_unit_test(test_canonical),
 	};
