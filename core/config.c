@@ -476,7 +476,7 @@ static void config_read_reminders(struct config_reader *r)
 		config_fail(r, "reminders", "time", time, "a time of day HH:MM such as 09:00");
 		return;
 	}
-	g_auto(GStrv) parts = g_regex_split_simple("[,;\\s]+", to != NULL ? to : "", 0, 0);
+	g_auto(GStrv) parts = g_strsplit_set(to != NULL ? to : "", ",; \t", -1);
 	GPtrArray *list = g_ptr_array_new();
 	for (size_t i = 0; parts[i] != NULL; i++) {
 		const char *a = parts[i];

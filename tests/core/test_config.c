@@ -109,6 +109,23 @@ static void test_imap_section(void **state)
 		     (const char *const[]){ "after", "delete", "move:FOLDER or flag", NULL });
 }
 
+static void test_reminders(void **state)
+{
+	(void)state;
+	GError *err = NULL;
+	struct config *cfg = load("[reminders]\ntime = 09:00\nto = a@x.cn, b@y.cn;c@z.cn\n", &err);
+	assert_non_null(cfg);
+	assert_int_equal(cfg->reminders.time, 9 * 60);
+	assert_int_equal(g_strv_length(cfg->reminders.to), 3);
+	assert_string_equal(cfg->reminders.to[2], "c@z.cn");
+	config_free(cfg);
+	expect_error("[reminders]\ntime = 09:00\nto = nobody\n",
+		     (const char *const[]){ "[reminders] to", "nobody", NULL });
+	expect_error("[reminders]\ntime = 09:00\nto = \xff\xfe\n",
+		     (const char *const[]){ "[reminders] to", NULL });
+	expect_error("[reminders]\nto = a@x.cn\n", (const char *const[]){ "time", "HH:MM", NULL });
+}
+
 static void test_parsers(void **state)
 {
 	(void)state;
@@ -160,6 +177,7 @@ int main(void)
 		cmocka_unit_test(test_bad_values_named),
 		cmocka_unit_test(test_unknown_key_and_section),
 		cmocka_unit_test(test_imap_section),
+		cmocka_unit_test(test_reminders),
 		cmocka_unit_test(test_parsers),
 		cmocka_unit_test(test_default_path),
 		cmocka_unit_test(test_missing_file),
