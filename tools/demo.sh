@@ -17,7 +17,7 @@ mkdir -p "$demo/conf"
 smtp_pid=""
 cleanup() {
 	[ -n "$smtp_pid" ] && kill "$smtp_pid" 2>/dev/null || true
-	dovecot_stop
+	dovecot_stop || true
 }
 trap cleanup EXIT INT TERM
 
