@@ -95,6 +95,7 @@ port=$(cat "$smtp/port")
 mkdir -p "$tmp/conf/calendar"
 cp "$top/config/calendar/cn.conf" "$tmp/conf/calendar/cn.conf"
 echo 'harness-secret' >"$tmp/conf/smtp.pass"
+chmod 600 "$tmp/conf/smtp.pass"   # a password file others can read is refused
 write_conf() { # file url extra-smtp-lines
 	cat >"$1" <<EOF
 [store]
