@@ -1,6 +1,8 @@
 /* intake status [--json]: per source (mailbox, drop folder) its state, last
    successful poll, last error, messages ingested, backlog, and for mailboxes
-   UIDVALIDITY and the last UID done. Reads the store only. */
+   UIDVALIDITY and the last UID done; then the outbox (notices pending, sent,
+   failed, rendered for the post: failed ones need a person) and a full
+   disk. Reads the store only. */
 #include <stdio.h>
 #include <sys/statvfs.h>
 #include <string.h>
@@ -130,7 +132,29 @@ static void status_disk(const struct config *cfg, struct json *j)
 		json_end_array(j);
 }
 
-static int status_print(const struct config *cfg, GPtrArray *rows, bool json)
+/* The notices: one line, FAILED when some were given up on after their
+   last try (they reach nobody until requeued). */
+static void status_outbox(const struct store_outbox_counts *c, struct json *j)
+{
+	if (j != NULL) {
+		json_key(j, "outbox");
+		json_begin_object(j);
+		json_kv_int(j, "pending", c->pending);
+		json_kv_int(j, "sent", c->sent);
+		json_kv_int(j, "failed", c->failed);
+		json_kv_int(j, "print", c->print);
+		json_end_object(j);
+		return;
+	}
+	printf("%-24s %-13s %" G_GINT64_FORMAT " pending, %" G_GINT64_FORMAT " sent, %"
+	       G_GINT64_FORMAT " %s, %" G_GINT64_FORMAT " rendered for the post%s\n", "outbox",
+	       c->failed > 0 ? "FAILED" : "ok", (gint64)c->pending, (gint64)c->sent,
+	       (gint64)c->failed, c->failed > 0 ? "FAILED" : "failed", (gint64)c->print,
+	       c->failed > 0 ? " (see intake outbox; requeue with intake outbox retry ID)" : "");
+}
+
+static int status_print(const struct config *cfg, GPtrArray *rows,
+			const struct store_outbox_counts *outbox, bool json)
 {
 	g_autoptr(GTimeZone) tz = g_time_zone_new_identifier(cfg->timezone);
 	if (tz == NULL)
@@ -153,6 +177,7 @@ static int status_print(const struct config *cfg, GPtrArray *rows, bool json)
 	}
 	if (j != NULL)
 		json_end_array(j);
+	status_outbox(outbox, j);
 	status_disk(cfg, j);
 	if (j != NULL) {
 		json_end_object(j);
@@ -181,16 +206,18 @@ int cmd_status(const char *cfg_path, int argc, char **argv)
 	GError *err = NULL;
 	struct store *st = store_open(cfg->store_path, &err);
 	GPtrArray *stored = st != NULL ? store_source_state_list(st, &err) : NULL;
+	struct store_outbox_counts outbox;
 	int rc = CLI_FAIL;
-	if (stored != NULL) {
+	if (stored != NULL && store_outbox_count(st, &outbox, &err) == 0) {
 		GPtrArray *rows = status_rows(cfg, stored);
-		rc = status_print(cfg, rows, json);
+		rc = status_print(cfg, rows, &outbox, json);
 		g_ptr_array_unref(rows);
-		g_ptr_array_unref(stored);
 	} else {
 		cli_error("status", "%s", err->message);
 		g_error_free(err);
 	}
+	if (stored != NULL)
+		g_ptr_array_unref(stored);
 	store_free(st);
 	config_free(cfg);
 	return rc;

@@ -144,6 +144,21 @@ static unsigned config_duration(struct config_reader *r, const char *group, cons
 	return (unsigned)n;
 }
 
+/* [dropdir] settle_time in milliseconds: sub-second values are accepted
+   ("500ms", "0.5"), from 100 ms (a shorter wait would take files that a
+   writer only paused) to 1 h; default 2 s. */
+static unsigned config_settle_ms(struct config_reader *r, const char *group)
+{
+	g_autofree char *v = config_get(r, group, "settle_time");
+	uint64_t n = 2000;
+	if (v != NULL && (config_parse_millis(v, &n) < 0 || n < 100 || n > 3600 * 1000)) {
+		config_fail(r, group, "settle_time", v,
+			    "a duration from 100ms to 1h such as 500ms, 0.5, 2s or 1m");
+		return 2000;
+	}
+	return (unsigned)n;
+}
+
 static bool config_bool(struct config_reader *r, const char *group, const char *key, bool def)
 {
 	g_autofree char *v = config_get(r, group, key);
@@ -195,6 +210,36 @@ int config_parse_duration(const char *text, uint64_t *seconds_r)
 	if (n > UINT32_MAX / mult)
 		return -1;
 	*seconds_r = n * mult;
+	return 0;
+}
+
+int config_parse_millis(const char *text, uint64_t *ms_r)
+{
+	uint64_t n = 0, frac = 0, scale = 1000;
+	const char *p = text;
+	if (!g_ascii_isdigit(*p))
+		return -1;
+	for (; g_ascii_isdigit(*p); p++)
+		if ((n = n * 10 + (uint64_t)(*p - '0')) > UINT32_MAX)
+			return -1;
+	if (strcmp(p, "ms") == 0) {
+		*ms_r = n;
+		return 0;
+	}
+	if (*p != '.') {
+		if (config_parse_duration(text, &n) < 0 || n > UINT32_MAX / 1000)
+			return -1;
+		*ms_r = n * 1000;
+		return 0;
+	}
+	/* Seconds with up to three decimals: "0.5", "1.25s". */
+	for (p++; g_ascii_isdigit(*p) && scale > 1; p++) {
+		scale /= 10;
+		frac += (uint64_t)(*p - '0') * scale;
+	}
+	if (scale == 1000 || (*p != '\0' && strcmp(p, "s") != 0) || n > UINT32_MAX / 1000)
+		return -1;
+	*ms_r = n * 1000 + frac;
 	return 0;
 }
 
@@ -407,7 +452,7 @@ static void config_read_dropdir(struct config_reader *r, const char *g, const ch
 	g_autofree char *fail = g_strdup_printf("var/failed/%s", name);
 	d->archive = config_path(r, g, "archive", arch);
 	d->failed = config_path(r, g, "failed", fail);
-	d->settle_ms = config_duration(r, g, "settle_time", 2, 3600) * 1000u;
+	d->settle_ms = config_settle_ms(r, g);
 	d->rescan_s = config_duration(r, g, "rescan_interval", 30, 86400);
 	d->max_bytes = config_size(r, g, "max_size", 100u << 20);
 }

@@ -44,7 +44,7 @@ struct config_dropdir {
 	char *name;
 	char *path, *archive, *failed;   /* absolute */
 	char *channel;                   /* "letter" or "fax" */
-	unsigned settle_ms;              /* default 2000 */
+	unsigned settle_ms;              /* default 2000, from 100 ("500ms", "0.5", "2s") */
 	unsigned rescan_s;               /* default 30 */
 	uint64_t max_bytes;              /* default 100 MiB */
 };
@@ -112,6 +112,10 @@ const char *config_default_path(const char *arg);
 
 /* Parses "90", "90s", "5m", "2h", "1d" into seconds. Returns 0 or -1. */
 int config_parse_duration(const char *text, uint64_t *seconds_r);
+/* Parses "500ms", "0.5", "1.25s", "2", "2s", "1m" (anything
+   config_parse_duration takes) into milliseconds; decimals are seconds,
+   at most three of them. Returns 0 or -1. */
+int config_parse_millis(const char *text, uint64_t *ms_r);
 /* Parses "1024", "10k", "25M", "1G" (powers of 1024) into bytes. Returns 0 or -1. */
 int config_parse_size(const char *text, uint64_t *bytes_r);
 /* Parses "HH:MM" into minutes after midnight. Returns 0 or -1. */

@@ -80,8 +80,10 @@ struct dropdir_seen {
 	ino_t ino;
 	off_t size;
 	int64_t mtime_ns;
-	gint64 since;       /* monotonic µs: when this size and mtime were first seen */
+	gint64 since;       /* monotonic µs: when this size and mtime were first seen, or
+			       the inotify event (a close, a rename) that reported them */
 	unsigned pass;      /* the last pass that saw it */
+	bool moved;         /* renamed into the folder (IN_MOVED_TO), unchanged since */
 	bool in_hand;       /* being read */
 	gint64 retry_at;    /* monotonic µs: not tried again before (store errors, a move
 			       that failed) */
@@ -122,6 +124,7 @@ struct dropdir {
 	ino_t ino;
 	GHashTable *seen;          /* name -> struct dropdir_seen* */
 	unsigned pass_no, pending, in_flight, max_in_flight;
+	gint64 wake_us;            /* the last pass: when its soonest pending file may settle */
 	bool async, started, stopping;
 	bool folder_error;         /* the folder could not be read at the last look */
 	int inotify_fd, wd;        /* wd -1: no watch yet (folder unreadable, replaced) */
@@ -858,6 +861,23 @@ static char *dropdir_origin(struct dropdir *d, const char *sha)
 	return g_strdup_printf("dropdir:%s:%s", d->cfg->name, sha);
 }
 
+/* True when NAME is still the file that was read. One renamed over it
+   meanwhile (scanners reuse names) is not moved with the other's verdict:
+   it is left for the next pass, which looks at once. */
+static bool dropdir_still_there(struct dropdir *d, const char *name,
+				const struct dropdir_seen *seen)
+{
+	struct stat st;
+	if (seen == NULL || (fstatat(d->dfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+			     st.st_dev == seen->dev && st.st_ino == seen->ino))
+		return true;
+	g_autofree char *shown = dropdir_log_name(name);
+	log_warn(d->source, "%s: replaced or removed while it was read: a new file there is "
+		 "taken on its own", shown);
+	d->pending++;
+	return false;
+}
+
 /* The text could not be read: refused with its reason, or left to retry
    when the fault is ours (a tool missing, no temporary space). */
 static void dropdir_text_failed(struct dropdir *d, struct dropdir_job *job,
@@ -881,7 +901,8 @@ static void dropdir_text_failed(struct dropdir *d, struct dropdir_job *job,
 	enum dropdir_reason why = dropdir_reason_of(doc->error);
 	const char *arg = why == DROPDIR_R_UNSUPPORTED ? doc->type :
 		why == DROPDIR_R_TOO_LARGE ? doc->error->message : NULL;
-	dropdir_refuse(d, doc->name, doc->meta_name, why, arg, doc->error->message);
+	if (dropdir_still_there(d, doc->name, seen))
+		dropdir_refuse(d, doc->name, doc->meta_name, why, arg, doc->error->message);
 }
 
 /* Stores the draft, then archives the file. */
@@ -907,7 +928,10 @@ static void dropdir_commit(struct dropdir *d, struct dropdir_job *job, struct dr
 		return;
 	}
 	bool created = out.status == INGEST_CREATED;
-	if (dropdir_archive(d, doc->name, doc->meta_name) == 1)
+	if (!dropdir_still_there(d, doc->name, seen))
+		log_info(d->source, "%s: %s %s; its original is in the spool", shown,
+			 created ? "draft" : "already ingested as", out.ref != NULL ? out.ref : "-");
+	else if (dropdir_archive(d, doc->name, doc->meta_name) == 1)
 		log_info(d->source, "%s: %s %s (%s, %u page(s)); archived", shown,
 			 created ? "draft" : "already ingested as", out.ref != NULL ? out.ref : "-",
 			 doc->res.engine, doc->res.pages);
@@ -1014,6 +1038,21 @@ static int dropdir_prepare(struct dropdir *d, struct dropdir_job *job, struct dr
 	return 1;
 }
 
+static int64_t dropdir_mtime_ns(const struct stat *st)
+{
+	return (int64_t)st->st_mtim.tv_sec * 1000000000 + st->st_mtim.tv_nsec;
+}
+
+/* True when the open file (st: its fstat before it was read) is the one the
+   pass judged settled and did not change while it was read. */
+static bool dropdir_unchanged(int fd, const struct stat *st, const struct dropdir_seen *seen)
+{
+	struct stat after;
+	return fstat(fd, &after) == 0 && st->st_dev == seen->dev && st->st_ino == seen->ino &&
+	       st->st_size == seen->size && dropdir_mtime_ns(st) == seen->mtime_ns &&
+	       after.st_size == st->st_size && dropdir_mtime_ns(&after) == seen->mtime_ns;
+}
+
 /* Opens and reads a settled file. Returns 1 when it was dealt with (or
    handed over), 0 when it is left for later. */
 static int dropdir_take(struct dropdir *d, const char *name, struct dropdir_seen *seen)
@@ -1039,49 +1078,73 @@ static int dropdir_take(struct dropdir *d, const char *name, struct dropdir_seen
 	job->doc.name = g_strdup(name);
 	job->doc.mtime = st.st_mtim.tv_sec;
 	int rc = dropdir_read_fd(fd, (size_t)st.st_size, &job->doc.data, &job->doc.len);
-	close(fd);
-	if (rc < 0) {
-		/* Its size changed while it was read: not complete yet. */
+	if (rc < 0 || !dropdir_unchanged(fd, &st, seen)) {
+		/* It changed since the look, or while it was read: not complete
+		   yet; the next pass sees the change and starts its settle time
+		   again. */
+		close(fd);
 		seen->since = g_get_monotonic_time();
+		seen->moved = false;
+		d->wake_us = MIN(d->wake_us, (gint64)d->cfg->settle_ms * 1000);
 		d->pending++;
 		dropdir_job_free(job);
 		return 0;
 	}
+	close(fd);
 	return dropdir_prepare(d, job, seen);
 }
 
 /* ---- passes ---- */
 
-/* Finds or records a name; *changed_r when its size, mtime or inode are
-   new since the last pass. */
-static struct dropdir_seen *dropdir_seen_get(struct dropdir *d, const char *name,
-					     const struct stat *st, gint64 now, bool *changed_r)
+/* The record of a name, created when new. */
+static struct dropdir_seen *dropdir_seen_find(struct dropdir *d, const char *name)
 {
 	struct dropdir_seen *s = g_hash_table_lookup(d->seen, name);
-	int64_t mtime_ns = (int64_t)st->st_mtim.tv_sec * 1000000000 + st->st_mtim.tv_nsec;
-	*changed_r = s == NULL || s->dev != st->st_dev || s->ino != st->st_ino ||
-		     s->size != st->st_size || s->mtime_ns != mtime_ns;
 	if (s == NULL) {
 		s = g_new0(struct dropdir_seen, 1);
 		g_hash_table_insert(d->seen, g_strdup(name), s);
 	}
-	if (*changed_r && !s->in_hand) {
-		*s = (struct dropdir_seen){ .dev = st->st_dev, .ino = st->st_ino, .size = st->st_size,
-					    .mtime_ns = mtime_ns, .since = now };
-	}
+	return s;
+}
+
+/* Starts a record again: this size, mtime and inode from now on. */
+static void dropdir_seen_reset(struct dropdir_seen *s, const struct stat *st, gint64 now)
+{
+	*s = (struct dropdir_seen){ .dev = st->st_dev, .ino = st->st_ino, .size = st->st_size,
+				    .mtime_ns = dropdir_mtime_ns(st), .since = now,
+				    .pass = s->pass };
+}
+
+/* Finds or records a name; *changed_r when its size, mtime or inode are
+   new since the last pass (or the inotify event that recorded it). */
+static struct dropdir_seen *dropdir_seen_get(struct dropdir *d, const char *name,
+					     const struct stat *st, gint64 now, bool *changed_r)
+{
+	struct dropdir_seen *s = g_hash_table_lookup(d->seen, name);
+	*changed_r = s == NULL || s->dev != st->st_dev || s->ino != st->st_ino ||
+		     s->size != st->st_size || s->mtime_ns != dropdir_mtime_ns(st);
+	s = dropdir_seen_find(d, name);
+	if (*changed_r && !s->in_hand)
+		dropdir_seen_reset(s, st, now);
 	s->pass = d->pass_no;
 	return s;
 }
 
-/* Settled: unchanged since a look at least the settle time ago, or last
-   modified at least the settle time ago (and not in the future). */
+/* Settled: renamed into the folder and unchanged since (complete by
+   construction: the writer finished it elsewhere); or unchanged since a
+   look or a close at least the settle time ago; or last modified at least
+   the settle time ago (and not in the future). When not, *wait_r is the
+   least time it must still stay unchanged. */
 static bool dropdir_settled(struct dropdir *d, const struct dropdir_seen *s, bool changed,
-			    gint64 now)
+			    gint64 now, gint64 *wait_r)
 {
 	gint64 settle = (gint64)d->cfg->settle_ms * 1000;
-	if (!changed && now - s->since >= settle)
+	gint64 wait = changed ? settle : s->since + settle - now;
+	gint64 age = g_get_real_time() - s->mtime_ns / 1000;
+	if ((!changed && s->moved) || wait <= 0 || age >= settle)
 		return true;
-	return s->mtime_ns / 1000 <= g_get_real_time() - settle;
+	*wait_r = age >= 0 ? MIN(wait, settle - age) : wait;
+	return false;
 }
 
 /* Looks at one name of a pass. Returns 1 when a file was dealt with. */
@@ -1099,9 +1162,14 @@ static int dropdir_consider(struct dropdir *d, const char *name, gint64 now)
 	if (!S_ISREG(st.st_mode))
 		return dropdir_refuse(d, name, NULL, DROPDIR_R_NOT_REGULAR,
 				      dropdir_kind_name(st.st_mode), NULL);
-	if (!dropdir_settled(d, seen, changed, now) ||
-	    (d->async && d->in_flight >= d->max_in_flight)) {
+	gint64 wait = 0;
+	if (!dropdir_settled(d, seen, changed, now, &wait)) {
+		d->wake_us = MIN(d->wake_us, wait);
 		d->pending++;
+		return 0;
+	}
+	if (d->async && d->in_flight >= d->max_in_flight) {
+		d->pending++;   /* looked at again when a document is done */
 		return 0;
 	}
 	return dropdir_take(d, name, seen);
@@ -1189,6 +1257,7 @@ int dropdir_pass(struct dropdir *d)
 		dropdir_add_watch(d);
 	d->pass_no++;
 	d->pending = 0;
+	d->wake_us = (gint64)d->cfg->settle_ms * 1000;
 	gint64 now = g_get_monotonic_time();
 	int handled = 0;
 	for (guint i = 0; i < names->len; i++)
@@ -1214,7 +1283,7 @@ int dropdir_once(struct dropdir *d)
 		if (d->pending == 0 || d->async)
 			return total;
 		if (round < 2)
-			g_usleep((gulong)d->cfg->settle_ms * 1000 + 20000);
+			g_usleep((gulong)d->wake_us + 20000);
 	}
 	log_info(d->source, "%u file(s) still being written: left for the next run", d->pending);
 	return total;
@@ -1250,11 +1319,21 @@ static void dropdir_look_later(struct dropdir *d, uint64_t ms)
 		uv_timer_start(&d->settle_timer, dropdir_settle_cb, ms, 0);
 }
 
+/* Looks within ms: sooner when a look is already due sooner. */
+static void dropdir_look_within(struct dropdir *d, uint64_t ms)
+{
+	if (!uv_is_active((uv_handle_t *)&d->settle_timer) ||
+	    uv_timer_get_due_in(&d->settle_timer) > ms)
+		dropdir_look_later(d, ms);
+}
+
+/* A pass; files not settled yet are looked at again as soon as the first
+   of them may have (at most the settle time later). */
 static void dropdir_settle_cb(uv_timer_t *t)
 {
 	struct dropdir *d = t->data;
 	if (dropdir_pass(d) >= 0 && d->pending > 0)
-		dropdir_look_later(d, d->cfg->settle_ms);
+		dropdir_look_later(d, (uint64_t)MAX(d->wake_us + 999, 1000) / 1000);
 }
 
 static void dropdir_rescan_cb(uv_timer_t *t)
@@ -1264,19 +1343,61 @@ static void dropdir_rescan_cb(uv_timer_t *t)
 		dropdir_settle_cb(&d->settle_timer);
 }
 
-/* inotify says something happened: a hint to look once it settled. */
+/* Records what a name is when an event reports it, so that its settle
+   time starts at the event; moved: it was renamed into the folder. A name
+   being read is left alone (its pass sees any change). */
+static void dropdir_hint(struct dropdir *d, const char *name, bool moved, gint64 now)
+{
+	struct stat st;
+	if (d->dfd < 0 || fstatat(d->dfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0 || S_ISDIR(st.st_mode))
+		return;
+	struct dropdir_seen *s = dropdir_seen_find(d, name);
+	if (s->in_hand)
+		return;
+	bool same = s->dev == st.st_dev && s->ino == st.st_ino;
+	gint64 retry_at = s->retry_at;
+	dropdir_seen_reset(s, &st, now);
+	s->pass = d->pass_no;
+	s->moved = moved;
+	s->retry_at = same ? retry_at : 0;
+}
+
+/* When to look after one inotify event, in µs from now, or -1: never. A
+   file renamed into the folder (IN_MOVED_TO) is complete by construction:
+   looked at now, and taken if still unchanged then. After IN_CLOSE_WRITE
+   the settle time runs from the event: writers that close and reopen (SMB,
+   fax servers) must leave it unchanged that long. A file only created (not
+   closed yet; links, FIFOs) is looked at once the settle time passed, and
+   after a queue overflow every file is judged by its own settle time. */
+static gint64 dropdir_event(struct dropdir *d, const struct inotify_event *ev, gint64 now)
+{
+	gint64 settle = (gint64)d->cfg->settle_ms * 1000;
+	if (ev->mask & IN_Q_OVERFLOW)
+		return 0;
+	if (ev->len == 0 || (ev->mask & IN_ISDIR) || dropdir_name_ignored(ev->name))
+		return -1;
+	if (ev->mask & (IN_MOVED_TO | IN_CLOSE_WRITE))
+		dropdir_hint(d, ev->name, (ev->mask & IN_MOVED_TO) != 0, now);
+	if (ev->mask & IN_MOVED_TO)
+		return 0;
+	return ev->mask & IN_CLOSE_WRITE ? settle : settle + 50000;
+}
+
+/* inotify says something happened: a hint to look, at once or once it
+   settled (see dropdir_event). */
 static void dropdir_poll_cb(uv_poll_t *h, int status, int events)
 {
 	(void)events;
 	struct dropdir *d = h->data;
 	char buf[8192] __attribute__((aligned(__alignof__(struct inotify_event))));
-	bool look = status < 0;
+	gint64 now = g_get_monotonic_time(), soonest = status < 0 ? 0 : -1;
 	ssize_t n;
 	while ((n = read(d->inotify_fd, buf, sizeof buf)) > 0) {
 		for (char *p = buf; p < buf + n;) {
 			const struct inotify_event *ev = (const struct inotify_event *)p;
-			if ((ev->mask & IN_Q_OVERFLOW) || (ev->len > 0 && !dropdir_name_ignored(ev->name)))
-				look = true;
+			gint64 when = dropdir_event(d, ev, now);
+			if (when >= 0 && (soonest < 0 || when < soonest))
+				soonest = when;
 			if ((ev->mask & IN_IGNORED) && ev->wd == d->wd) {
 				log_warn(d->source, "%s is no longer watched (removed or unmounted); "
 					 "rescans go on", d->cfg->path);
@@ -1285,8 +1406,8 @@ static void dropdir_poll_cb(uv_poll_t *h, int status, int events)
 			p += sizeof *ev + ev->len;
 		}
 	}
-	if (look && !uv_is_active((uv_handle_t *)&d->settle_timer))
-		dropdir_look_later(d, d->cfg->settle_ms + 50);
+	if (soonest >= 0)
+		dropdir_look_within(d, (uint64_t)(soonest + 999) / 1000);
 }
 
 static void dropdir_closed_cb(uv_handle_t *h)

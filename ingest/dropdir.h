@@ -1,11 +1,15 @@
 /* Drop folders: the scanned letters and received faxes that mailroom staff
    and the fax server put into a folder become drafts. A file is taken once
-   it is complete (its size and mtime unchanged over the settle time; inotify
-   IN_CLOSE_WRITE / IN_MOVED_TO and a periodic rescan say when to look), its
-   text is read (parsers/ocr.h, in the libuv thread pool, at most one child
-   per core), its draft stored, and only then is it moved to
-   ARCHIVE/YYYY-MM-DD/. A file that cannot become a draft moves to FAILED/
-   with NAME.reason.txt beside it, in Chinese and English.
+   it is complete: at once when it was renamed into the folder (IN_MOVED_TO:
+   the writer finished it elsewhere) and has not changed since; otherwise
+   when its size and mtime stayed unchanged over the settle time, counted
+   from its IN_CLOSE_WRITE (writers may close and reopen) or from the first
+   look of a periodic rescan, or when it was last modified longer ago. Its
+   bytes must not change while they are read. Its text is read
+   (parsers/ocr.h, in the libuv thread pool, at most one child per core),
+   its draft stored, and only then is it moved to ARCHIVE/YYYY-MM-DD/. A
+   file that cannot become a draft moves to FAILED/ with NAME.reason.txt
+   beside it, in Chinese and English.
    SECURITY: anyone who can write the folder is untrusted. Files are opened
    with O_NOFOLLOW | O_NONBLOCK and checked with fstat: symbolic links,
    FIFOs, devices and files with more than one hard link are refused. Names
@@ -103,16 +107,19 @@ int dropdir_pass(struct dropdir *d);
 /* Files seen but not yet settled, or waiting for a free OCR slot. */
 unsigned dropdir_pending(const struct dropdir *d);
 
-/* `intake run --once`: passes until no file is pending, waiting out the
-   settle time in between, at most 3 rounds (a file still changing then is
-   left for the next run). Returns the files handled, or -1 as dropdir_pass. */
+/* `intake run --once`: passes until no file is pending, waiting in between
+   until the first pending file may have settled, at most 3 rounds (a file
+   still changing then is left for the next run). Returns the files
+   handled, or -1 as dropdir_pass. */
 int dropdir_once(struct dropdir *d);
 
 /* The daemon: watches the folder with inotify (IN_CLOSE_WRITE |
-   IN_MOVED_TO | IN_CREATE, through uv_poll), rescans it every rescan
-   interval and at start, and reads documents in the thread pool, at most
-   one per core. Returns 0, or -1 (logged) when inotify cannot be set up, in
-   which case the rescan timer alone still runs. */
+   IN_MOVED_TO | IN_CREATE, through uv_poll; a file renamed in is looked at
+   at once, a closed one when its settle time from the close is over),
+   rescans it every rescan interval and at start, and reads documents in
+   the thread pool, at most one per core. Returns 0, or -1 (logged) when
+   inotify cannot be set up, in which case the rescan timer alone still
+   runs. */
 int dropdir_start(struct dropdir *d);
 
 /* Stops watching: closes the handles. Documents being read are finished

@@ -18,7 +18,9 @@
 #include <unistd.h>
 
 #include "core/log.h"
+#include "ingest/idle.h"
 
+#define IMAP_GROUP_MAX_US 1000000   /* a group commit holds the write lock at most so long */
 #define IMAP_BATCH 500              /* messages per batch: one state update */
 #define IMAP_ACK_CHUNK 100          /* UIDs per UID MOVE / STORE: Dovecot answers each
 				       with an untagged EXPUNGE or FETCH line */
@@ -29,10 +31,18 @@
 				       and counts every line against 300 KB per transfer */
 #define IMAP_RESPONSE_MAX (4u << 20) /* any answer but a body */
 #define IMAP_MAX_CONNS 16
+/* Small messages are fetched several to a command (UID FETCH set BODY.PEEK[]):
+   libcurl passes that answer through the header callback and counts it,
+   about 3.3 times over, against its 300 KB limit, so a set holds at most
+   IMAP_SET_BYTES of RFC822.SIZE; bigger messages are fetched one by one. */
+#define IMAP_SET_MAX 100
+#define IMAP_SET_BYTES (56u << 10)
+#define IMAP_SET_ONE_MAX (16u << 10)
+#define IMAP_WINDOW_BYTES (8u << 20) /* fetched ahead of the store, at most */
 #define IMAP_KEYWORD "$IntakeProcessed"
 
 enum imap_op {
-	OP_NONE, OP_SELECT, OP_SEARCH, OP_META, OP_FETCH, OP_CREATE, OP_MOVE, OP_COPY,
+	OP_NONE, OP_SELECT, OP_SEARCH, OP_META, OP_FETCH, OP_FETCHSET, OP_CREATE, OP_MOVE, OP_COPY,
 	OP_DELETE, OP_EXPUNGE, OP_FLAG, OP_UNSEEN,
 };
 
@@ -58,6 +68,8 @@ struct imap_msg {
 	bool seen;               /* \Seen before we fetched it */
 	bool has_meta;
 	bool fetched;            /* we fetched it (the server set \Seen) */
+	bool single;             /* fetch it alone (its set failed, or it is big) */
+	bool by_ingest;          /* its state was decided by storing it */
 	enum imap_msg_state state;
 	GByteArray *data;
 };
@@ -72,6 +84,11 @@ struct imap_conn {
 	bool over;               /* the answer passed limit */
 	char *last_line;         /* the last tagged server line, for messages */
 	struct imap_msg *msg;    /* OP_FETCH */
+	GPtrArray *set;          /* OP_FETCHSET: the struct imap_msg* asked for */
+	struct imap_msg *lit_msg; /* the message whose literal is being read */
+	GByteArray *lit;
+	uint64_t lit_left;       /* bytes of the literal still to come */
+	bool lit_open;           /* reading a literal (lit_msg NULL: its UID follows it) */
 	char *request;           /* the custom command */
 	char errbuf[CURL_ERROR_SIZE];
 };
@@ -111,6 +128,10 @@ struct imap_mailbox {
 	char *ack_set, *unseen_set;
 	bool blocked;            /* the watermark stopped at a message left behind */
 	int64_t stored, known, held, done, ingested_base;
+	uint64_t group_lost;     /* ingest_group_lost() when the batch began */
+	struct idle *idle;       /* the IDLE watcher, or NULL */
+	bool idle_off;           /* the server offers no IDLE */
+	bool again;              /* a new message was reported during the pass */
 	char *note;              /* over-size messages left, for status */
 };
 
@@ -309,10 +330,8 @@ static size_t imap_write_cb(char *data, size_t size, size_t n, void *ctx)
 }
 
 /* Keeps the last tagged line ("A005 NO [TRYCREATE] ...") without its tag. */
-static size_t imap_header_cb(char *data, size_t size, size_t n, void *ctx)
+static void imap_keep_tagged(struct imap_conn *c, const char *data, size_t len)
 {
-	struct imap_conn *c = ctx;
-	size_t len = size * n;
 	if (len > 2 && data[0] != '*' && data[0] != '+') {
 		const char *sp = memchr(data, ' ', len);
 		if (sp != NULL) {
@@ -321,6 +340,17 @@ static size_t imap_header_cb(char *data, size_t size, size_t n, void *ctx)
 			g_strchomp(c->last_line);
 		}
 	}
+}
+
+static int imap_set_header(struct imap_conn *c, const char *data, size_t len);
+
+static size_t imap_header_cb(char *data, size_t size, size_t n, void *ctx)
+{
+	struct imap_conn *c = ctx;
+	size_t len = size * n;
+	if (c->op == OP_FETCHSET)
+		return imap_set_header(c, data, len) < 0 ? 0 : len;
+	imap_keep_tagged(c, data, len);
 	return len;
 }
 
@@ -374,6 +404,10 @@ static void imap_conn_clear(struct imap_conn *c)
 		g_byte_array_unref(c->body);
 	g_free(c->last_line);
 	g_free(c->request);
+	if (c->set != NULL)
+		g_ptr_array_unref(c->set);
+	if (c->lit != NULL)
+		g_byte_array_unref(c->lit);
 	memset(c, 0, sizeof *c);
 }
 
@@ -712,6 +746,7 @@ static void imap_batch_begin(struct imap_mailbox *mb)
 	for (guint i = 0; i < mb->n_batch; i++)
 		mb->batch[i].uid = u[i];
 	mb->meta_done = 0;
+	mb->group_lost = ingest_group_lost(mb->env.ingest);
 	imap_meta_next(mb);
 }
 
@@ -785,7 +820,7 @@ static void imap_ingest_one(struct imap_mailbox *mb, struct imap_msg *m)
 	int seen = mid != NULL ? store_source_message_id_known(st, mid, mb->origin_prefix, except,
 							       &err) : 0;
 	struct ingest_origin o = { .channel = "email", .kind = "imap", .origin = origin,
-				   .received_at = m->internaldate };
+				   .received_at = m->internaldate, .group = true };
 	struct ingest_outcome out = { 0 };
 	if (seen == 0 && ingest_message(mb->env.ingest, &o, (const char *)m->data->data,
 					m->data->len, &out, &err) == 0) {
@@ -804,11 +839,38 @@ static void imap_ingest_one(struct imap_mailbox *mb, struct imap_msg *m)
 	}
 	g_clear_error(&err);
 	ingest_outcome_clear(&out);
+	m->by_ingest = true;
 	if (m->state == MSG_STORED)
 		mb->stored++;
 	else if (m->state == MSG_KNOWN)
 		mb->known++;
 	g_clear_pointer(&m->data, g_byte_array_unref);
+}
+
+/* Makes what the batch stored durable: one syncfs and one commit for all
+   of it. Whatever a lost group held is not acknowledged: the messages stay
+   on the server and the next pass takes them again (deduplicated). */
+static void imap_group_commit(struct imap_mailbox *mb)
+{
+	GError *err = NULL;
+	if (ingest_group_commit(mb->env.ingest, &err) < 0)
+		log_error(mb->section, "commit of the batch failed: %s", err->message);
+	if (ingest_group_lost(mb->env.ingest) == mb->group_lost) {
+		g_clear_error(&err);
+		return;
+	}
+	mb->group_lost = ingest_group_lost(mb->env.ingest);
+	for (guint i = 0; i < mb->next_ingest; i++) {
+		struct imap_msg *m = &mb->batch[i];
+		if (m->state == MSG_STORED)
+			mb->stored--;
+		if (m->state == MSG_STORED || (m->state == MSG_KNOWN && m->by_ingest))
+			m->state = MSG_FAILED;
+	}
+	if (mb->fail == FAIL_NONE)
+		imap_set_fail(mb, FAIL_STORE, g_strdup_printf("commit failed: %s", err != NULL ?
+							      err->message : "rolled back"));
+	g_clear_error(&err);
 }
 
 /* Ingests, in UID order, what has arrived. */
@@ -819,8 +881,11 @@ static void imap_ingest_ready(struct imap_mailbox *mb)
 		if (m->state == MSG_FETCHING || (m->state == MSG_NEW && !mb->stopping &&
 						 mb->fail == FAIL_NONE))
 			return;
-		if (m->state == MSG_FETCHED && mb->fail == FAIL_NONE)
+		if (m->state == MSG_FETCHED && mb->fail == FAIL_NONE) {
 			imap_ingest_one(mb, m);
+			if (ingest_group_age(mb->env.ingest) > IMAP_GROUP_MAX_US)
+				imap_group_commit(mb);
+		}
 		else if (m->state == MSG_FETCHED)
 			m->state = MSG_FAILED;
 		else if (m->state == MSG_HELD)
@@ -837,18 +902,218 @@ static struct imap_conn *imap_free_conn(struct imap_mailbox *mb)
 	return NULL;
 }
 
-/* Starts fetches on free connections, at most 2 per connection ahead of the
-   next message to ingest; at the end of the batch, acknowledges. */
-static void imap_fetch_more(struct imap_mailbox *mb)
+/* ---- several small messages in one UID FETCH ----
+   libcurl hands the answer to a custom command to the header callback line
+   by line, literals included, byte for byte; each message's literal is cut
+   out here. A line inside a literal that looks like a tagged answer would
+   end libcurl's reading of the command early and leave the rest of the
+   answer on the connection for the next command: the transfer is aborted
+   instead (libcurl then closes the connection) and the messages it did not
+   bring are fetched one by one. */
+
+static struct imap_msg *imap_set_find(struct imap_conn *c, uint32_t uid)
 {
-	imap_ingest_ready(mb);
+	for (guint i = 0; i < c->set->len; i++) {
+		struct imap_msg *m = g_ptr_array_index(c->set, i);
+		if (m->uid == uid && m->state == MSG_FETCHING)
+			return m;
+	}
+	return NULL;
+}
+
+/* "A123 " or longer: a tag as libcurl writes them. */
+static bool imap_tag_like(const char *p, size_t len)
+{
+	size_t i = 1;
+	if (len < 5 || !g_ascii_isupper(p[0]))
+		return false;
+	while (i < len && g_ascii_isdigit(p[i]))
+		i++;
+	return i >= 4 && i < len && p[i] == ' ';
+}
+
+/* The number after "UID " in line[0, len), or 0. */
+static uint32_t imap_line_uid(const char *line, size_t len)
+{
+	g_autofree char *t = g_strndup(line, len);
+	const char *u = strstr(t, "UID ");
+	uint32_t uid = 0;
+	if (u == NULL || !imap_number((const char *[]){ u + 4 }, &uid))
+		return 0;
+	return uid;
+}
+
+static void imap_set_deliver(struct imap_conn *c, struct imap_msg *m)
+{
+	if (m != NULL) {
+		m->data = c->lit;
+		m->state = MSG_FETCHED;
+	} else {
+		g_byte_array_unref(c->lit);
+	}
+	c->lit = NULL;
+	c->lit_msg = NULL;
+}
+
+/* A line outside any literal: the start of a message's literal, the rest of
+   a FETCH item list after one, or anything else (kept if tagged). */
+static int imap_set_line(struct imap_conn *c, const char *data, size_t len)
+{
+	if (c->lit != NULL) /* the literal's UID follows it */
+		imap_set_deliver(c, imap_set_find(c, imap_line_uid(data, len)));
+	if (len < 2 || data[0] != '*') {
+		imap_keep_tagged(c, data, len);
+		return 0;
+	}
+	size_t e = len;
+	while (e > 0 && (data[e - 1] == '\n' || data[e - 1] == '\r'))
+		e--;
+	if (e == 0 || data[e - 1] != '}' || g_strstr_len(data, (gssize)e, " FETCH (") == NULL)
+		return 0;
+	const char *open = g_strrstr_len(data, (gssize)e, "{");
+	uint32_t n = 0;
+	if (open == NULL || !imap_number((const char *[]){ open + 1 }, &n) ||
+	    n > IMAP_SET_ONE_MAX * 4u)
+		return -1;
+	c->lit = g_byte_array_sized_new(n);
+	c->lit_left = n;
+	c->lit_open = true;
+	c->lit_msg = imap_set_find(c, imap_line_uid(data, (size_t)(open - data)));
+	if (n == 0) {
+		c->lit_open = false;
+		if (c->lit_msg != NULL)
+			imap_set_deliver(c, c->lit_msg);
+	}
+	return 0;
+}
+
+static int imap_set_header(struct imap_conn *c, const char *data, size_t len)
+{
+	if (c->lit_open) {
+		if (imap_tag_like(data, len))
+			return -1;
+		size_t take = (size_t)MIN((uint64_t)len, c->lit_left);
+		g_byte_array_append(c->lit, (const guint8 *)data, (guint)take);
+		c->lit_left -= take;
+		data += take;
+		len -= take;
+		if (c->lit_left > 0)
+			return 0;
+		c->lit_open = false;
+		if (c->lit_msg != NULL)
+			imap_set_deliver(c, c->lit_msg);
+		if (len == 0)
+			return 0;
+	}
+	return imap_set_line(c, data, len);
+}
+
+/* Collects from mb->next_fetch the small messages to fetch in one command;
+   NULL when the next message is to be fetched alone. */
+static GPtrArray *imap_set_collect(struct imap_mailbox *mb, guint *end_r)
+{
+	GPtrArray *set = g_ptr_array_new();
+	uint64_t bytes = 0;
+	guint i = mb->next_fetch;
+	for (; i < mb->n_batch && set->len < IMAP_SET_MAX; i++) {
+		struct imap_msg *m = &mb->batch[i];
+		if (m->state != MSG_NEW)
+			continue;
+		if (m->single || m->size > IMAP_SET_ONE_MAX || bytes + m->size > IMAP_SET_BYTES)
+			break;
+		bytes += m->size;
+		g_ptr_array_add(set, m);
+	}
+	if (set->len < 2) {
+		g_ptr_array_unref(set);
+		return NULL;
+	}
+	*end_r = i;
+	return set;
+}
+
+static int imap_set_start(struct imap_mailbox *mb, struct imap_conn *c, GPtrArray *set)
+{
+	GArray *uids = g_array_sized_new(FALSE, FALSE, sizeof(uint32_t), set->len);
+	for (guint i = 0; i < set->len; i++) {
+		struct imap_msg *m = g_ptr_array_index(set, i);
+		m->state = MSG_FETCHING;
+		g_array_append_val(uids, m->uid);
+	}
+	g_autofree char *u = imap_uid_set((const uint32_t *)(void *)uids->data, uids->len);
+	g_array_free(uids, TRUE);
+	c->set = set;
+	mb->inflight += set->len;
+	if (imap_conn_start(c, OP_FETCHSET,
+			    g_strdup_printf("UID FETCH %s (UID BODY.PEEK[])", u), NULL) == 0)
+		return 0;
+	for (guint i = 0; i < set->len; i++)
+		((struct imap_msg *)g_ptr_array_index(set, i))->state = MSG_FAILED;
+	mb->inflight -= set->len;
+	c->set = NULL;
+	return -1;
+}
+
+/* What the set did not bring is fetched again, one by one. */
+static void imap_on_fetchset(struct imap_mailbox *mb, struct imap_conn *c, CURLcode rc)
+{
+	guint missing = 0, first = mb->n_batch;
+	for (guint i = 0; i < c->set->len; i++) {
+		struct imap_msg *m = g_ptr_array_index(c->set, i);
+		if (m->state != MSG_FETCHING)
+			continue;
+		m->state = MSG_NEW;
+		m->single = true;
+		first = MIN(first, (guint)(m - mb->batch));
+		missing++;
+	}
+	if (missing > 0)
+		log_debug(mb->section, "UID FETCH of %u messages: %u to fetch one by one (%s)",
+			  c->set->len, missing, rc == CURLE_OK ? "not in the answer" :
+			  c->errbuf[0] != '\0' ? c->errbuf : curl_easy_strerror(rc));
+	mb->next_fetch = MIN(mb->next_fetch, first);
+	mb->inflight -= c->set->len;
+	g_clear_pointer(&c->set, g_ptr_array_unref);
+	g_clear_pointer(&c->lit, g_byte_array_unref);
+	c->lit_msg = NULL;
+	c->lit_open = false;
+	c->lit_left = 0;
+	imap_fetch_more(mb);
+}
+
+/* Bytes fetched or being fetched and not yet stored. */
+static uint64_t imap_window_bytes(const struct imap_mailbox *mb)
+{
+	uint64_t b = 0;
+	for (guint i = mb->next_ingest; i < mb->next_fetch && i < mb->n_batch; i++)
+		if (mb->batch[i].state == MSG_FETCHING || mb->batch[i].state == MSG_FETCHED)
+			b += mb->batch[i].size;
+	return b;
+}
+
+/* Starts fetches on free connections while what is fetched and not yet
+   stored stays under IMAP_WINDOW_BYTES (one message at least). */
+static void imap_start_fetches(struct imap_mailbox *mb)
+{
 	struct imap_conn *c;
 	mb->next_fetch = MAX(mb->next_fetch, mb->next_ingest);
 	while (!mb->stopping && mb->fail == FAIL_NONE && mb->next_fetch < mb->n_batch &&
-	       mb->next_fetch - mb->next_ingest < 2 * mb->n_conns && (c = imap_free_conn(mb)) != NULL) {
-		struct imap_msg *m = &mb->batch[mb->next_fetch++];
-		if (m->state != MSG_NEW)
+	       (mb->inflight == 0 || imap_window_bytes(mb) < IMAP_WINDOW_BYTES) &&
+	       (c = imap_free_conn(mb)) != NULL) {
+		struct imap_msg *m = &mb->batch[mb->next_fetch];
+		if (m->state != MSG_NEW) {
+			mb->next_fetch++;
 			continue;
+		}
+		guint end;
+		GPtrArray *set = imap_set_collect(mb, &end);
+		if (set != NULL) {
+			mb->next_fetch = end;
+			if (imap_set_start(mb, c, set) < 0)
+				g_ptr_array_unref(set);
+			continue;
+		}
+		mb->next_fetch++;
 		m->state = MSG_FETCHING;
 		m->fetched = true;
 		mb->inflight++;
@@ -857,10 +1122,19 @@ static void imap_fetch_more(struct imap_mailbox *mb)
 			mb->inflight--;
 		}
 	}
+}
+
+/* Keeps the connections busy, stores in UID order what has arrived and, at
+   the end of the batch, commits and acknowledges. */
+static void imap_fetch_more(struct imap_mailbox *mb)
+{
+	imap_start_fetches(mb);
 	imap_ingest_ready(mb);
+	imap_start_fetches(mb);
 	if (mb->inflight > 0 || (mb->next_ingest < mb->n_batch && !mb->stopping &&
 				 mb->fail == FAIL_NONE))
 		return;
+	imap_group_commit(mb);
 	mb->ack_prepared = false;
 	imap_ack_next(mb);
 }
@@ -1056,6 +1330,8 @@ static void imap_done_cb(CURL *easy, CURLcode rc, void *ctx)
 	c->busy = false;
 	if (c->op == OP_FETCH) {
 		imap_on_fetch(mb, c, rc);
+	} else if (c->op == OP_FETCHSET) {
+		imap_on_fetchset(mb, c, rc);
 	} else if (c->op >= OP_CREATE) {
 		imap_on_ack(mb, c, rc);
 	} else if (rc != CURLE_OK) {
@@ -1138,12 +1414,60 @@ static unsigned imap_pass_succeeded(struct imap_mailbox *mb, int64_t now)
 	return mb->cfg->poll_interval_s;
 }
 
+/* ---- IDLE: a new message brings the next pass forward ---- */
+
+static void imap_idle_cb(unsigned events, const char *why, void *ctx)
+{
+	struct imap_mailbox *mb = ctx;
+	if (events & IDLE_UNSUPPORTED) {
+		log_info(mb->section, "the server offers no IDLE: polling every %u s",
+			 mb->cfg->poll_interval_s);
+		mb->idle_off = true;
+		idle_stop(mb->idle);
+		mb->idle = NULL;
+		return;
+	}
+	if (events & IDLE_LOST)
+		log_info(mb->section, "%s; polling every %u s until it is back", why,
+			 mb->cfg->poll_interval_s);
+	else if (events & IDLE_READY)
+		log_debug(mb->section, "waiting in IDLE");
+	if (!(events & IDLE_CHANGED) || mb->stopping)
+		return;
+	if (mb->running) {
+		mb->again = true;
+	} else {
+		log_debug(mb->section, "IDLE: new message");
+		uv_timer_start(&mb->timer, imap_timer_cb, 0, 0);
+	}
+}
+
+/* Starts the watcher after a good pass, with this pass's credentials. */
+static void imap_idle_begin(struct imap_mailbox *mb)
+{
+	if (mb->idle != NULL || mb->idle_off)
+		return;
+	const struct config_imap *m = mb->cfg;
+	struct idle_params p = {
+		.url = mb->base_url, .folder_q = mb->folder_q, .user = m->user,
+		.password = mb->password, .token = mb->token, .ca_file = m->tls_ca_file,
+		.tls_verify = m->tls_verify, .starttls = m->starttls, .timeout_s = m->timeout_s,
+	};
+	mb->idle = idle_start(mb->env.loop, &p, imap_idle_cb, mb);
+	if (mb->idle == NULL)
+		mb->idle_off = true;
+}
+
 /* Ends the pass (no transfer is in flight), saves the state, schedules the
    next one and tells the runner. */
 static void imap_pass_end(struct imap_mailbox *mb)
 {
 	int64_t now = g_get_real_time() / G_USEC_PER_SEC;
 	unsigned wait;
+	GError *err = NULL;
+	if (ingest_group_commit(mb->env.ingest, &err) < 0)
+		log_error(mb->section, "commit at the end of the pass failed: %s", err->message);
+	g_clear_error(&err);
 	imap_batch_clear(mb);
 	mb->st.last_poll_at = now;
 	mb->last_ok = false;
@@ -1154,6 +1478,11 @@ static void imap_pass_end(struct imap_mailbox *mb)
 	else
 		wait = imap_pass_failed(mb, now);
 	imap_state_save(mb);
+	if (!mb->once && !mb->stopping && mb->fail == FAIL_NONE)
+		imap_idle_begin(mb);
+	if (mb->again && !mb->once && !mb->stopping && mb->fail == FAIL_NONE)
+		wait = 0;
+	mb->again = false;
 	imap_clear_credentials(mb);
 	mb->running = false;
 	g_array_set_size(mb->uids, 0);
@@ -1197,6 +1526,8 @@ void imap_start(struct imap_mailbox *mb, bool once)
 bool imap_stop(struct imap_mailbox *mb)
 {
 	mb->stopping = true;
+	idle_stop(mb->idle);
+	mb->idle = NULL;
 	uv_timer_stop(&mb->timer);
 	return !mb->running;
 }
@@ -1278,6 +1609,8 @@ void imap_free(struct imap_mailbox *mb)
 {
 	if (mb == NULL)
 		return;
+	idle_stop(mb->idle);
+	mb->idle = NULL;
 	for (unsigned i = 0; i < mb->n_conns; i++) {
 		if (mb->conns[i].busy)
 			run_curl_cancel(mb->env.curl, mb->conns[i].easy);

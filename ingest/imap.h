@@ -1,13 +1,17 @@
 /* The IMAP poller: one per [imap NAME] mailbox, on the loop of `intake run`,
-   with libcurl's multi interface (no threads). A pass: SELECT for UIDVALIDITY
-   and UIDNEXT; UID SEARCH for the UIDs after the last one done; per batch,
-   small UID FETCHes of FLAGS, INTERNALDATE and RFC822.SIZE; the bodies through
-   the URL form INBOX;UID=n on up to fetch_connections connections (never a
-   custom FETCH for bodies: PITFALLS.md); ingest_message in UID order; and
-   only after the commit, once per batch, the `after` action: UID MOVE (or
-   COPY + \Deleted + UID EXPUNGE), or +FLAGS (\Seen $IntakeProcessed). The URL
-   fetch sets \Seen: what was fetched but not stored gets -FLAGS (\Seen) back.
-   Progress (UIDVALIDITY, last UID) is kept in the store's source_state.
+   with libcurl's multi interface. A pass: SELECT for UIDVALIDITY and
+   UIDNEXT; UID SEARCH for the UIDs after the last one done; per batch, small
+   UID FETCHes of FLAGS, INTERNALDATE and RFC822.SIZE; the bodies on up to
+   fetch_connections connections: small messages several to a command
+   (UID FETCH set (UID BODY.PEEK[]), cut out of libcurl's header stream),
+   bigger ones, and any a set did not bring, through the URL form
+   INBOX;UID=n (PITFALLS.md); ingest_message in UID order into one group
+   commit; and only after that commit, once per batch, the `after` action:
+   UID MOVE (or COPY + \Deleted + UID EXPUNGE), or +FLAGS (\Seen
+   $IntakeProcessed). The URL fetch sets \Seen: what was fetched but not
+   stored gets -FLAGS (\Seen) back. Progress (UIDVALIDITY, last UID) is kept
+   in the store's source_state. Between passes an IDLE watcher (idle.h), where
+   the server offers IDLE, starts the next pass as soon as a message arrives.
    SECURITY: server responses are hostile input: every number is range
    checked, every response is bounded (bodies by max_message_size). */
 #ifndef INTAKE_INGEST_IMAP_H

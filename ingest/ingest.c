@@ -343,10 +343,43 @@ static char *ingest_notes_line(const struct record *r)
 	return line;
 }
 
+static int ingest_group_sync(void *ctx, GError **error)
+{
+	struct ingest *in = ctx;
+	return spool_sync(in->spool, error);
+}
+
+static int ingest_group_begin(struct ingest *in, GError **error)
+{
+	if (!store_group_open(in->store) &&
+	    store_group_begin(in->store, ingest_group_sync, in, error) < 0)
+		return -1;
+	spool_defer(in->spool, true);
+	return 0;
+}
+
+int ingest_group_commit(struct ingest *in, GError **error)
+{
+	int rc = store_group_commit(in->store, error);
+	spool_defer(in->spool, false);
+	return rc;
+}
+
+uint64_t ingest_group_lost(struct ingest *in) { return store_group_lost(in->store); }
+int64_t ingest_group_age(struct ingest *in) { return store_group_age(in->store); }
+
+/* Opens or joins the group for a grouped write; commits it before any other. */
+static int ingest_group_enter(struct ingest *in, bool group, GError **error)
+{
+	return group ? ingest_group_begin(in, error) : ingest_group_commit(in, error);
+}
+
 int ingest_message(struct ingest *in, const struct ingest_origin *o, const char *data, size_t len,
 		   struct ingest_outcome *out, GError **error)
 {
 	memset(out, 0, sizeof *out);
+	if (ingest_group_enter(in, o->group, error) < 0)
+		return -1;
 	char sha[SPOOL_SHA256_HEX];
 	spool_sha256(data, len, sha);
 	g_autofree char *origin = o->origin != NULL ? g_strdup(o->origin) :
@@ -364,7 +397,7 @@ int ingest_message(struct ingest *in, const struct ingest_origin *o, const char 
 		.kind = o->kind, .origin = origin, .sha256 = sha, .size = (int64_t)len,
 		.spool_path = spool_rel, .message_id = r->message_id,
 		.received_at = o->received_at ? o->received_at : g_get_real_time() / G_USEC_PER_SEC,
-		.disposition = r->auto_submitted, .note = note,
+		.disposition = r->auto_submitted, .note = note, .group = o->group,
 	};
 	int rc;
 	if (r->auto_submitted != NULL) {
@@ -460,6 +493,8 @@ int ingest_document(struct ingest *in, const struct ingest_origin *o, const char
 			    "channel %s: expected letter or fax", o->channel != NULL ? o->channel : "(none)");
 		return -1;
 	}
+	if (ingest_group_enter(in, false, error) < 0)
+		return -1;
 	char sha[SPOOL_SHA256_HEX];
 	spool_sha256(data, len, sha);
 	g_autofree char *origin = o->origin != NULL ? g_strdup(o->origin) :

@@ -55,6 +55,7 @@ struct ingest_origin {
 	const char *kind;       /* "manual", "imap", "file" */
 	const char *origin;     /* unique name; NULL: "manual:" + SHA-256 */
 	int64_t received_at;    /* 0: now */
+	bool group;             /* join the group commit (see ingest_group_begin) */
 };
 
 enum ingest_status { INGEST_CREATED, INGEST_KNOWN, INGEST_CLASSIFIED };
@@ -72,6 +73,21 @@ void ingest_outcome_clear(struct ingest_outcome *o);
    harmless). */
 int ingest_message(struct ingest *in, const struct ingest_origin *o, const char *data, size_t len,
 		   struct ingest_outcome *out, GError **error);
+
+/* ---- Group commit ----
+   A message ingested with o->group set opens (or joins) a group: its rows are
+   written without a commit and its originals without an fsync each, until
+   ingest_group_commit makes the spool durable (one syncfs) and commits the
+   group in one transaction. Until then nothing of it is durable, so its
+   source must not be acknowledged (the IMAP message stays on the server).
+   Any other write (a document, a message without o->group, a notice marked
+   sent) commits the open group first. ingest_group_lost counts the groups
+   rolled back on a failed commit: compare it before and after to know that
+   what was ingested in between is durable. */
+int ingest_group_commit(struct ingest *in, GError **error);
+uint64_t ingest_group_lost(struct ingest *in);
+/* Microseconds since the open group began (0 when none is open). */
+int64_t ingest_group_age(struct ingest *in);
 
 /* ---- Scanned letters and faxes (the OCR path) ---- */
 

@@ -74,7 +74,7 @@ static GPtrArray *store_outbox_rows(struct store *st, sqlite3_stmt *s, GError **
 static int store_outbox_event(struct store *st, int64_t id, int64_t at, const char *actor,
 			      const char *kind, const char *detail, GError **error)
 {
-	sqlite3_stmt *s = store_prepare(st,
+	sqlite3_stmt *s = store_cached(st,
 		"INSERT INTO events (complaint_id, at, actor, kind, detail)"
 		" SELECT complaint_id, ?, ?, ?, ? FROM outbox WHERE id = ? AND complaint_id IS NOT NULL",
 		error);
@@ -86,7 +86,7 @@ static int store_outbox_event(struct store *st, int64_t id, int64_t at, const ch
 	store_bind_text(s, 4, detail);
 	sqlite3_bind_int64(s, 5, id);
 	int rc = store_step_done(st, s, error);
-	sqlite3_finalize(s);
+	store_cached_done(s);
 	return rc;
 }
 
@@ -95,7 +95,7 @@ static int store_outbox_event(struct store *st, int64_t id, int64_t at, const ch
 static int64_t store_outbox_recent(struct store *st, const struct store_notice *n, int64_t now,
 				   GError **error)
 {
-	sqlite3_stmt *s = store_prepare(st,
+	sqlite3_stmt *s = store_cached(st,
 		"SELECT count(*) FROM outbox WHERE kind = ? AND lower(recipient) = lower(?)"
 		" AND created_at > ?", error);
 	if (s == NULL)
@@ -105,14 +105,14 @@ static int64_t store_outbox_recent(struct store *st, const struct store_notice *
 	sqlite3_bind_int64(s, 3, now - 86400);
 	int64_t count = sqlite3_step(s) == SQLITE_ROW ? sqlite3_column_int64(s, 0) :
 							store_fail(st, error, "counting notices");
-	sqlite3_finalize(s);
+	store_cached_done(s);
 	return count;
 }
 
 static int64_t store_outbox_insert(struct store *st, int64_t complaint_id,
 				   const struct store_notice *n, int64_t now, GError **error)
 {
-	sqlite3_stmt *s = store_prepare(st,
+	sqlite3_stmt *s = store_cached(st,
 		"INSERT INTO outbox (complaint_id, kind, recipient, message_id, subject, body,"
 		" in_reply_to, state, attempts, next_attempt_at, created_at)"
 		" VALUES (?,?,?,?,?,?,?,'pending',0,?,?)", error);
@@ -131,7 +131,7 @@ static int64_t store_outbox_insert(struct store *st, int64_t complaint_id,
 	sqlite3_bind_int64(s, 8, now);
 	sqlite3_bind_int64(s, 9, now);
 	int64_t id = store_step_done(st, s, error) < 0 ? -1 : sqlite3_last_insert_rowid(st->db);
-	sqlite3_finalize(s);
+	store_cached_done(s);
 	return id;
 }
 
@@ -203,14 +203,14 @@ static GPtrArray *store_outbox_lease(struct store *st, int64_t now, int64_t leas
 GPtrArray *store_outbox_claim(struct store *st, int64_t now, int64_t lease_s, unsigned max,
 			      bool with_mail, GError **error)
 {
-	if (store_exec(st, "BEGIN IMMEDIATE", error) < 0)
+	if (store_tx_begin(st, false, error) < 0)
 		return NULL;
 	GPtrArray *rows = store_outbox_lease(st, now, lease_s, max, with_mail, error);
-	if (rows != NULL && store_exec(st, "COMMIT", error) == 0)
+	if (rows != NULL && store_tx_commit(st, false, error) == 0)
 		return rows;
 	if (rows != NULL)
 		g_ptr_array_unref(rows);
-	sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+	store_tx_rollback(st, false);
 	return NULL;
 }
 
@@ -261,11 +261,11 @@ static int store_outbox_change_tx(struct store *st, int64_t id,
 static int store_outbox_change(struct store *st, int64_t id, const struct store_outbox_change *c,
 			       GError **error)
 {
-	if (store_exec(st, "BEGIN IMMEDIATE", error) < 0)
+	if (store_tx_begin(st, false, error) < 0)
 		return -1;
-	if (store_outbox_change_tx(st, id, c, error) == 0 && store_exec(st, "COMMIT", error) == 0)
+	if (store_outbox_change_tx(st, id, c, error) == 0 && store_tx_commit(st, false, error) == 0)
 		return 0;
-	sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+	store_tx_rollback(st, false);
 	return -1;
 }
 

@@ -21,11 +21,11 @@ static int store_digest_tx(struct store *st, const char *day, const struct store
 int store_queue_digest(struct store *st, const char *day, const struct store_notice *notices,
 		       size_t n, int64_t now, GError **error)
 {
-	if (store_exec(st, "BEGIN IMMEDIATE", error) < 0)
+	if (store_tx_begin(st, false, error) < 0)
 		return -1;
 	int rc = store_digest_tx(st, day, notices, n, now, error);
-	if (rc >= 0 && store_exec(st, "COMMIT", error) == 0)
+	if (rc >= 0 && store_tx_commit(st, false, error) == 0)
 		return rc;
-	sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+	store_tx_rollback(st, false);
 	return -1;
 }

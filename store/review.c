@@ -441,12 +441,12 @@ int store_edit(struct store *st, const char *ref, struct store_edit *edits, size
 	for (size_t i = 0; i < n; i++)
 		edits[i].changed = false;
 	if (review_check_all(edits, n, values, error) < 0 ||
-	    store_exec(st, "BEGIN IMMEDIATE", error) < 0)
+	    store_tx_begin(st, false, error) < 0)
 		goto out;
 	rc = review_edit_tx(st, ref, edits, n, values, actor, at, error);
-	if (rc >= 0 && store_exec(st, "COMMIT", error) == 0)
+	if (rc >= 0 && store_tx_commit(st, false, error) == 0)
 		goto out;
-	sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+	store_tx_rollback(st, false);
 	for (size_t i = 0; i < n; i++)
 		edits[i].changed = false;
 	rc = -1;
@@ -754,11 +754,11 @@ int store_customers_import(struct store *st, const struct store_customer *rows, 
 				    "customer %zu has no account number", i + 1);
 			return -1;
 		}
-	if (store_exec(st, "BEGIN IMMEDIATE", error) < 0)
+	if (store_tx_begin(st, false, error) < 0)
 		return -1;
 	if (review_import_tx(st, rows, n, replace, actor, what, at, &changed, error) < 0 ||
-	    store_exec(st, "COMMIT", error) < 0) {
-		sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+	    store_tx_commit(st, false, error) < 0) {
+		store_tx_rollback(st, false);
 		return -1;
 	}
 	if (drafts_changed_r != NULL)

@@ -77,7 +77,7 @@ static void store_bind_time(sqlite3_stmt *s, int i, int64_t t)
 int store_source_state_put(struct store *st, const struct store_source_state *v,
 			   GError **error)
 {
-	sqlite3_stmt *s = store_prepare(st,
+	sqlite3_stmt *s = store_cached(st,
 		"INSERT OR REPLACE INTO source_state (" STORE_STATE_COLUMNS ")"
 		" VALUES (?,?,?,?,?,?,?,?,?,?,?)", error);
 	if (s == NULL)
@@ -94,7 +94,7 @@ int store_source_state_put(struct store *st, const struct store_source_state *v,
 	sqlite3_bind_int64(s, 10, v->ingested);
 	sqlite3_bind_int64(s, 11, v->backlog);
 	int rc = store_step_done(st, s, error);
-	sqlite3_finalize(s);
+	store_cached_done(s);
 	return rc;
 }
 
@@ -120,18 +120,18 @@ GPtrArray *store_source_state_list(struct store *st, GError **error)
 	return list;
 }
 
-/* Steps a query whose answer is whether it has a row: 1, 0 or -1. */
+/* Steps a cached query whose answer is whether it has a row: 1, 0 or -1. */
 static int store_exists(struct store *st, sqlite3_stmt *s, const char *what, GError **error)
 {
 	int rc = sqlite3_step(s);
 	int found = rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : store_fail(st, error, what);
-	sqlite3_finalize(s);
+	store_cached_done(s);
 	return found;
 }
 
 int store_source_origin_known(struct store *st, const char *origin, GError **error)
 {
-	sqlite3_stmt *s = store_prepare(st, "SELECT 1 FROM sources WHERE origin = ?", error);
+	sqlite3_stmt *s = store_cached(st, "SELECT 1 FROM sources WHERE origin = ?", error);
 	if (s == NULL)
 		return -1;
 	store_bind_text(s, 1, origin);
@@ -141,7 +141,7 @@ int store_source_origin_known(struct store *st, const char *origin, GError **err
 int store_source_message_id_known(struct store *st, const char *message_id,
 				  const char *prefix, const char *except, GError **error)
 {
-	sqlite3_stmt *s = store_prepare(st,
+	sqlite3_stmt *s = store_cached(st,
 		"SELECT 1 FROM sources WHERE message_id = ?1"
 		" AND substr(origin, 1, length(?2)) = ?2 AND substr(origin, 1, length(?3)) <> ?3"
 		" LIMIT 1", error);

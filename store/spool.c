@@ -13,6 +13,8 @@
 struct spool {
 	char *dir;
 	int dir_fd;
+	bool defer;      /* place without fsync (spool_defer) */
+	bool dirty;      /* placed without fsync since the last spool_sync */
 };
 
 struct spool_writer {
@@ -124,30 +126,72 @@ void spool_writer_abort(struct spool_writer *w)
 	g_free(w);
 }
 
-/* Creates ab/ and ab/cd/ (0700) for a hash; returns the cd folder's fd or -1. */
+/* Opens ab/cd/ for a hash, creating ab/ and ab/cd/ (0700) when missing;
+   returns its fd or -1. */
 static int spool_make_dirs(struct spool *sp, const char *sha, GError **error)
 {
 	char a[3] = { sha[0], sha[1], 0 };
 	char ab[6] = { sha[0], sha[1], '/', sha[2], sha[3], 0 };
+	int fd = openat(sp->dir_fd, ab, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd >= 0 || errno != ENOENT)
+		return fd >= 0 ? fd : spool_fail_errno(error, "open", ab, errno);
 	if (mkdirat(sp->dir_fd, a, 0700) < 0 && errno != EEXIST)
 		return spool_fail_errno(error, "mkdir", a, errno);
 	if (mkdirat(sp->dir_fd, ab, 0700) < 0 && errno != EEXIST)
 		return spool_fail_errno(error, "mkdir", ab, errno);
-	int fd = openat(sp->dir_fd, ab, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	fd = openat(sp->dir_fd, ab, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0)
 		return spool_fail_errno(error, "open", ab, errno);
 	return fd;
 }
 
-/* fsyncs the file, renames it into place, fsyncs the folder. */
+/* Renames the file into place under its hash; returns 0 or -1. Deferred, the
+   folder is made only when the rename finds it missing. */
+static int spool_rename(struct spool_writer *w, const char *final, const char *sha,
+			GError **error)
+{
+	if (renameat(AT_FDCWD, w->tmp_path, w->sp->dir_fd, final) == 0)
+		return 0;
+	if (errno != ENOENT)
+		return spool_fail_errno(error, "rename", final, errno);
+	int dfd = spool_make_dirs(w->sp, sha, error);
+	if (dfd < 0)
+		return -1;
+	close(dfd);
+	if (renameat(AT_FDCWD, w->tmp_path, w->sp->dir_fd, final) < 0)
+		return spool_fail_errno(error, "rename", final, errno);
+	return 0;
+}
+
+void spool_defer(struct spool *sp, bool on)
+{
+	sp->defer = on;
+}
+
+int spool_sync(struct spool *sp, GError **error)
+{
+	if (!sp->dirty)
+		return 0;
+	if (syncfs(sp->dir_fd) < 0)
+		return spool_fail_errno(error, "syncfs", sp->dir, errno);
+	sp->dirty = false;
+	return 0;
+}
+
+/* fsyncs the file, renames it into place, fsyncs the folder; deferred, only
+   renames it and leaves the syncs to spool_sync. */
 static int spool_place(struct spool_writer *w, const char *sha, GError **error)
 {
+	g_autofree char *final = g_strdup_printf("%.2s/%.2s/%s", sha, sha + 2, sha);
+	if (w->sp->defer) {
+		w->sp->dirty = true;
+		return spool_rename(w, final, sha, error);
+	}
 	if (fsync(w->fd) < 0)
 		return spool_fail_errno(error, "fsync", w->tmp_path, errno);
 	int dfd = spool_make_dirs(w->sp, sha, error);
 	if (dfd < 0)
 		return -1;
-	g_autofree char *final = g_strdup_printf("%.2s/%.2s/%s", sha, sha + 2, sha);
 	int rc = 0;
 	if (renameat(AT_FDCWD, w->tmp_path, w->sp->dir_fd, final) < 0)
 		rc = spool_fail_errno(error, "rename", final, errno);

@@ -6,6 +6,7 @@
 #define INTAKE_STORE_SPOOL_H
 
 #include <stddef.h>
+#include <stdbool.h>
 #include <glib.h>
 
 #define SPOOL_SHA256_HEX 65   /* 64 hex digits and NUL */
@@ -16,6 +17,13 @@ struct spool_writer;
 /* Opens (creating with mode 0700) the spool folder. NULL with error. */
 struct spool *spool_open(const char *dir, GError **error);
 void spool_free(struct spool *sp);
+
+/* Deferred durability, for a group commit: while on, files are renamed into
+   place without an fsync each; spool_sync then makes every file placed since
+   durable at once (syncfs of the spool's file system), and must succeed
+   before anything that refers to them is committed. Off by default. */
+void spool_defer(struct spool *sp, bool on);
+int spool_sync(struct spool *sp, GError **error);
 
 /* Saves bytes; fills sha_r (hex) and, if path_r is given, the relative path
    (newly allocated, "ab/cd/<sha>"). A file already present with the same hash

@@ -87,6 +87,10 @@ static const char *const store_migrations[] = {
 	" state TEXT NOT NULL DEFAULT 'ok');"
 	"CREATE TABLE ref_counters (day TEXT PRIMARY KEY, last INTEGER NOT NULL);"
 	"CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT);",
+	/* 2: the daily cap counts a recipient's notices, the drainer looks for
+	   due ones; without these both scan the whole outbox per message. */
+	"CREATE INDEX outbox_recipient ON outbox(lower(recipient), kind, created_at);"
+	"CREATE INDEX outbox_due ON outbox(state, next_attempt_at);",
 };
 
 int store_fail(struct store *st, GError **error, const char *what)
@@ -117,6 +121,106 @@ sqlite3_stmt *store_prepare(struct store *st, const char *sql, GError **error)
 		return NULL;
 	}
 	return stmt;
+}
+
+sqlite3_stmt *store_cached(struct store *st, const char *sql, GError **error)
+{
+	sqlite3_stmt *stmt = g_hash_table_lookup(st->cache, sql);
+	if (stmt != NULL)
+		return stmt;
+	if (sqlite3_prepare_v3(st->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &stmt, NULL) !=
+	    SQLITE_OK) {
+		store_fail(st, error, "prepare");
+		return NULL;
+	}
+	g_hash_table_insert(st->cache, (gpointer)sql, stmt);
+	return stmt;
+}
+
+void store_cached_done(sqlite3_stmt *s)
+{
+	if (s == NULL)
+		return;
+	sqlite3_reset(s);
+	sqlite3_clear_bindings(s);
+}
+
+/* ---- transactions and the group commit ---- */
+
+int store_group_begin(struct store *st, store_sync_fn sync, void *ctx, GError **error)
+{
+	if (st->group)
+		return 0;
+	if (store_exec(st, "BEGIN IMMEDIATE", error) < 0)
+		return -1;
+	st->group = true;
+	st->group_since = g_get_monotonic_time();
+	st->group_n = 0;
+	st->group_sync = sync;
+	st->group_sync_ctx = ctx;
+	return 0;
+}
+
+static void store_group_drop(struct store *st)
+{
+	if (!sqlite3_get_autocommit(st->db))
+		sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+	st->group = false;
+	st->group_lost++;
+}
+
+int store_group_commit(struct store *st, GError **error)
+{
+	if (!st->group)
+		return 0;
+	if ((st->group_sync != NULL && st->group_sync(st->group_sync_ctx, error) < 0) ||
+	    store_exec(st, "COMMIT", error) < 0) {
+		store_group_drop(st);
+		return -1;
+	}
+	st->group = false;
+	return 0;
+}
+
+bool store_group_open(const struct store *st) { return st->group; }
+int64_t store_group_age(const struct store *st)
+{
+	return st->group ? g_get_monotonic_time() - st->group_since : 0;
+}
+unsigned store_group_size(const struct store *st) { return st->group ? st->group_n : 0; }
+uint64_t store_group_lost(const struct store *st) { return st->group_lost; }
+
+int store_tx_begin(struct store *st, bool grouped, GError **error)
+{
+	if (st->group && grouped)
+		return store_exec(st, "SAVEPOINT grouped", error);
+	if (store_group_commit(st, error) < 0)
+		return -1;
+	return store_exec(st, "BEGIN IMMEDIATE", error);
+}
+
+int store_tx_commit(struct store *st, bool grouped, GError **error)
+{
+	if (!(st->group && grouped))
+		return store_exec(st, "COMMIT", error);
+	if (store_exec(st, "RELEASE grouped", error) < 0)
+		return -1;
+	st->group_n++;
+	return 0;
+}
+
+/* A failed statement may have rolled back the whole transaction by itself
+   (SQLITE_FULL, SQLITE_IOERR ...): then the group is gone too. */
+void store_tx_rollback(struct store *st, bool grouped)
+{
+	if (!(st->group && grouped)) {
+		sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+		return;
+	}
+	if (sqlite3_get_autocommit(st->db) ||
+	    sqlite3_exec(st->db, "ROLLBACK TO grouped; RELEASE grouped", NULL, NULL, NULL) !=
+		    SQLITE_OK)
+		store_group_drop(st);
 }
 
 void store_bind_text(sqlite3_stmt *s, int i, const char *v)
@@ -199,6 +303,11 @@ static int store_create_file(const char *path, GError **error)
 	return 0;
 }
 
+static void store_stmt_free(gpointer p)
+{
+	sqlite3_finalize(p);
+}
+
 struct store *store_open(const char *path, GError **error)
 {
 	if (store_create_file(path, error) < 0)
@@ -206,6 +315,7 @@ struct store *store_open(const char *path, GError **error)
 	struct store *st = g_new0(struct store, 1);
 	st->path = g_strdup(path);
 	st->tz = g_time_zone_new_local();
+	st->cache = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, store_stmt_free);
 	if (sqlite3_open_v2(path, &st->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) !=
 	    SQLITE_OK) {
 		store_fail(st, error, "open");
@@ -214,7 +324,7 @@ struct store *store_open(const char *path, GError **error)
 	}
 	sqlite3_busy_timeout(st->db, 10000);
 	if (store_exec(st, "PRAGMA journal_mode = WAL; PRAGMA foreign_keys = ON;"
-			   "PRAGMA synchronous = FULL;", error) < 0 ||
+			   "PRAGMA synchronous = FULL; PRAGMA cache_size = -8192;", error) < 0 ||
 	    store_migrate(st, error) < 0) {
 		store_free(st);
 		return NULL;
@@ -226,6 +336,14 @@ void store_free(struct store *st)
 {
 	if (st == NULL)
 		return;
+	if (st->group) {
+		GError *err = NULL;
+		if (store_group_commit(st, &err) < 0)
+			g_warning("%s", err->message);
+		g_clear_error(&err);
+	}
+	if (st->cache != NULL)
+		g_hash_table_destroy(st->cache);
 	sqlite3_close(st->db);
 	g_free(st->path);
 	g_time_zone_unref(st->tz);
@@ -250,7 +368,7 @@ int store_step_done(struct store *st, sqlite3_stmt *s, GError **error)
 int store_event(struct store *st, int64_t complaint_id, int64_t at, const char *actor,
 		       const char *kind, const char *detail, GError **error)
 {
-	sqlite3_stmt *s = store_prepare(st,
+	sqlite3_stmt *s = store_cached(st,
 		"INSERT INTO events (complaint_id, at, actor, kind, detail) VALUES (?,?,?,?,?)", error);
 	if (s == NULL)
 		return -1;
@@ -263,14 +381,14 @@ int store_event(struct store *st, int64_t complaint_id, int64_t at, const char *
 	store_bind_text(s, 4, kind);
 	store_bind_text(s, 5, detail);
 	int rc = store_step_done(st, s, error);
-	sqlite3_finalize(s);
+	store_cached_done(s);
 	return rc;
 }
 
 int store_find_source(struct store *st, const char *origin, const char *sha256, char **ref_r,
 		      GError **error)
 {
-	sqlite3_stmt *s = store_prepare(st,
+	sqlite3_stmt *s = store_cached(st,
 		"SELECT c.ref FROM sources s LEFT JOIN complaints c ON c.id = s.complaint_id"
 		" WHERE s.origin = ? OR s.sha256 = ? LIMIT 1", error);
 	if (s == NULL)
@@ -284,14 +402,14 @@ int store_find_source(struct store *st, const char *origin, const char *sha256, 
 	} else if (rc != SQLITE_DONE) {
 		found = store_fail(st, error, "looking up a source");
 	}
-	sqlite3_finalize(s);
+	store_cached_done(s);
 	return found;
 }
 
 /* Takes the next number of the day; returns the reference or NULL. */
 static char *store_next_ref(struct store *st, const char *prefix, const char *day, GError **error)
 {
-	sqlite3_stmt *s = store_prepare(st,
+	sqlite3_stmt *s = store_cached(st,
 		"INSERT INTO ref_counters (day, last) VALUES (?, 1)"
 		" ON CONFLICT (day) DO UPDATE SET last = last + 1 RETURNING last", error);
 	if (s == NULL)
@@ -302,7 +420,7 @@ static char *store_next_ref(struct store *st, const char *prefix, const char *da
 		ref = g_strdup_printf("%s%s-%04d", prefix, day, sqlite3_column_int(s, 0));
 	else
 		store_fail(st, error, "numbering the reference");
-	sqlite3_finalize(s);
+	store_cached_done(s);
 	return ref;
 }
 
@@ -310,7 +428,7 @@ static int64_t store_insert_complaint(struct store *st, const struct store_sourc
 				      const struct store_draft *d, const char *ref, int64_t now,
 				      GError **error)
 {
-	sqlite3_stmt *s = store_prepare(st,
+	sqlite3_stmt *s = store_cached(st,
 		"INSERT INTO complaints (ref, channel, received_at, acceptance_due, handling_due,"
 		" handling_due_extended, calendar_uncertain, complainant_name, complainant_email,"
 		" complainant_phone, subject, body, message_id, major, created_at)"
@@ -333,14 +451,14 @@ static int64_t store_insert_complaint(struct store *st, const struct store_sourc
 	sqlite3_bind_int(s, 14, d->major);
 	sqlite3_bind_int64(s, 15, now);
 	int64_t id = store_step_done(st, s, error) < 0 ? -1 : sqlite3_last_insert_rowid(st->db);
-	sqlite3_finalize(s);
+	store_cached_done(s);
 	return id;
 }
 
 static int store_insert_source(struct store *st, const struct store_source *src,
 			       int64_t complaint_id, int64_t now, GError **error)
 {
-	sqlite3_stmt *s = store_prepare(st,
+	sqlite3_stmt *s = store_cached(st,
 		"INSERT INTO sources (kind, origin, sha256, size, spool_path, message_id,"
 		" received_at, ingested_at, disposition, complaint_id, note)"
 		" VALUES (?,?,?,?,?,?,?,?,?,?,?)", error);
@@ -361,14 +479,14 @@ static int store_insert_source(struct store *st, const struct store_source *src,
 		sqlite3_bind_null(s, 10);
 	store_bind_text(s, 11, src->note);
 	int rc = store_step_done(st, s, error);
-	sqlite3_finalize(s);
+	store_cached_done(s);
 	return rc;
 }
 
 static int store_insert_accounts(struct store *st, int64_t cid, const struct store_draft *d,
 				 GError **error)
 {
-	sqlite3_stmt *s = store_prepare(st,
+	sqlite3_stmt *s = store_cached(st,
 		"INSERT OR IGNORE INTO accounts (complaint_id, value, context) VALUES (?,?,?)", error);
 	if (s == NULL)
 		return -1;
@@ -380,14 +498,14 @@ static int store_insert_accounts(struct store *st, int64_t cid, const struct sto
 		store_bind_text(s, 3, d->accounts[i].context);
 		rc = store_step_done(st, s, error);
 	}
-	sqlite3_finalize(s);
+	store_cached_done(s);
 	return rc;
 }
 
 static int store_insert_attachments(struct store *st, int64_t cid, const struct store_draft *d,
 				    GError **error)
 {
-	sqlite3_stmt *s = store_prepare(st,
+	sqlite3_stmt *s = store_cached(st,
 		"INSERT INTO attachments (complaint_id, filename, declared_type, detected_type,"
 		" size, sha256, spool_path, risky) VALUES (?,?,?,?,?,?,?,?)", error);
 	if (s == NULL)
@@ -406,7 +524,7 @@ static int store_insert_attachments(struct store *st, int64_t cid, const struct 
 		sqlite3_bind_int(s, 8, a->risky);
 		rc = store_step_done(st, s, error);
 	}
-	sqlite3_finalize(s);
+	store_cached_done(s);
 	return rc;
 }
 
@@ -449,12 +567,12 @@ static int store_record_source_tx(struct store *st, const struct store_source *s
 
 int store_record_source(struct store *st, const struct store_source *src, GError **error)
 {
-	if (store_exec(st, "BEGIN IMMEDIATE", error) < 0)
+	if (store_tx_begin(st, src->group, error) < 0)
 		return -1;
 	int rc = store_record_source_tx(st, src, error);
-	if (rc >= 0 && store_exec(st, "COMMIT", error) == 0)
+	if (rc >= 0 && store_tx_commit(st, src->group, error) == 0)
 		return rc;
-	sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+	store_tx_rollback(st, src->group);
 	return -1;
 }
 
@@ -462,12 +580,12 @@ int store_ingest(struct store *st, const struct store_source *src, const struct 
 		 char **ref_r, GError **error)
 {
 	*ref_r = NULL;
-	if (store_exec(st, "BEGIN IMMEDIATE", error) < 0)
+	if (store_tx_begin(st, src->group, error) < 0)
 		return -1;
 	int rc = store_ingest_tx(st, src, d, ref_r, error);
-	if (rc >= 0 && store_exec(st, "COMMIT", error) == 0)
+	if (rc >= 0 && store_tx_commit(st, src->group, error) == 0)
 		return rc;
-	sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+	store_tx_rollback(st, src->group);
 	g_clear_pointer(ref_r, g_free);
 	return -1;
 }
@@ -850,11 +968,11 @@ int store_decide(struct store *st, const char *ref, const struct store_decision 
 {
 	if (store_check_decision(ref, dec, error) < 0)
 		return -1;
-	if (store_exec(st, "BEGIN IMMEDIATE", error) < 0)
+	if (store_tx_begin(st, false, error) < 0)
 		return -1;
-	if (store_decide_tx(st, ref, dec, error) == 0 && store_exec(st, "COMMIT", error) == 0)
+	if (store_decide_tx(st, ref, dec, error) == 0 && store_tx_commit(st, false, error) == 0)
 		return 0;
-	sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+	store_tx_rollback(st, false);
 	return -1;
 }
 
@@ -945,12 +1063,12 @@ static int store_recompute_tx(struct store *st, store_deadline_fn fn, void *ctx,
 int store_recompute_deadlines(struct store *st, store_deadline_fn fn, void *ctx,
 			      const char *actor, const char *why, GError **error)
 {
-	if (store_exec(st, "BEGIN IMMEDIATE", error) < 0)
+	if (store_tx_begin(st, false, error) < 0)
 		return -1;
 	int n = store_recompute_tx(st, fn, ctx, actor, why, error);
-	if (n >= 0 && store_exec(st, "COMMIT", error) == 0)
+	if (n >= 0 && store_tx_commit(st, false, error) == 0)
 		return n;
-	sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+	store_tx_rollback(st, false);
 	return -1;
 }
 

@@ -20,7 +20,7 @@ enum store_error_code {
 	STORE_ERROR_INVALID,     /* a request wrong in itself (unknown reason code ...) */
 };
 
-#define STORE_SCHEMA_VERSION 1
+#define STORE_SCHEMA_VERSION 2
 
 struct store;
 
@@ -31,6 +31,25 @@ void store_free(struct store *st);
 /* The zone in which times in error messages are written (a reference is taken). */
 void store_set_timezone(struct store *st, GTimeZone *tz);
 int store_schema_version(struct store *st);
+
+/* ---- Group commit ----
+   Between store_group_begin and store_group_commit, the writes made with
+   `group` set (store_source.group: store_ingest, store_record_source) go into
+   one open transaction, each in a savepoint of its own, instead of one commit
+   (one fsync) each. None of them is durable until store_group_commit, which
+   first calls sync (to make the originals they refer to durable), then
+   commits. Every other write through this handle commits the group first, so
+   nothing outside the group ever waits on it or sees it half done.
+   A group that fails to commit is rolled back whole: store_group_lost counts
+   those, so a caller can tell whether what it wrote survived. */
+typedef int (*store_sync_fn)(void *ctx, GError **error);
+int store_group_begin(struct store *st, store_sync_fn sync, void *ctx, GError **error);
+int store_group_commit(struct store *st, GError **error);
+bool store_group_open(const struct store *st);
+/* Microseconds since the open group began, or 0; the writes it holds. */
+int64_t store_group_age(const struct store *st);
+unsigned store_group_size(const struct store *st);
+uint64_t store_group_lost(const struct store *st);
 
 /* One ingested original. */
 struct store_source {
@@ -43,6 +62,7 @@ struct store_source {
 	int64_t received_at;
 	const char *disposition; /* for sources that make no draft: "auto_reply", ... */
 	const char *note;        /* why, or NULL */
+	bool group;              /* may join the open group commit */
 };
 
 struct store_account { const char *value; const char *context; };

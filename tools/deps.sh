@@ -5,7 +5,8 @@ set -e
 PKGS="build-essential pkg-config libgmime-3.0-dev libglib2.0-dev libcurl4-openssl-dev
 libmagic-dev libsqlite3-dev libuv1-dev libxml2-dev libcmocka-dev libzip-dev sqlite3
 clang libclang-rt-14-dev dovecot-imapd python3 python3-aiosmtpd openssl tzdata
-tesseract-ocr tesseract-ocr-chi-sim poppler-utils poppler-data libtiff-tools valgrind isync bc fonts-wqy-microhei jq time"
+tesseract-ocr tesseract-ocr-chi-sim poppler-utils poppler-data libtiff-tools valgrind isync bc fonts-wqy-microhei jq time
+ocrmypdf"
 missing=""
 for p in $PKGS; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"

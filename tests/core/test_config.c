@@ -150,6 +150,48 @@ static void test_parsers(void **state)
 	assert_int_equal(config_parse_clock("7:3", &m), -1);
 }
 
+/* [dropdir] settle_time: whole seconds as before, and sub-second values;
+   the default stays 2 s; below 100 ms or above 1 h is refused. */
+static void test_dropdir_settle_time(void **state)
+{
+	(void)state;
+	const struct { const char *text; uint64_t ms; } ok[] = {
+		{ "500ms", 500 }, { "0.5", 500 }, { "0.25s", 250 }, { "1.5", 1500 }, { "2", 2000 },
+		{ "2s", 2000 }, { "1m", 60000 }, { "100ms", 100 }, { "0.125", 125 },
+	};
+	for (size_t i = 0; i < G_N_ELEMENTS(ok); i++) {
+		uint64_t v = 0;
+		if (config_parse_millis(ok[i].text, &v) != 0 || v != ok[i].ms)
+			fail_msg("%s: %d, %" G_GUINT64_FORMAT " ms", ok[i].text,
+				 config_parse_millis(ok[i].text, &v), v);
+	}
+	const char *bad[] = { "", "ms", ".5", "1.", "1.2345", "0.5ms", "1.5m", "-1", "5x", "1 s",
+			      "99999999999ms", NULL };
+	for (size_t i = 0; bad[i] != NULL; i++) {
+		uint64_t v = 0;
+		if (config_parse_millis(bad[i], &v) != -1)
+			fail_msg("\"%s\" accepted as %" G_GUINT64_FORMAT " ms", bad[i], v);
+	}
+	const char *base = "[dropdir scans]\npath = /srv/scans\nchannel = letter\n";
+	GError *err = NULL;
+	struct config *cfg = load(base, &err);
+	assert_non_null(cfg);
+	assert_int_equal(((const struct config_dropdir *)cfg->dropdirs->pdata[0])->settle_ms, 2000);
+	config_free(cfg);
+	g_autofree char *half = g_strconcat(base, "settle_time = 0.5\n", NULL);
+	cfg = load(half, &err);
+	assert_non_null(cfg);
+	assert_int_equal(((const struct config_dropdir *)cfg->dropdirs->pdata[0])->settle_ms, 500);
+	config_free(cfg);
+	const char *refused[] = { "settle_time = 50ms\n", "settle_time = 2h\n", "settle_time = soon\n",
+				  NULL };
+	for (size_t i = 0; refused[i] != NULL; i++) {
+		g_autofree char *text = g_strconcat(base, refused[i], NULL);
+		expect_error(text, (const char *const[]){ "[dropdir scans]", "settle_time",
+							  "from 100ms to 1h", NULL });
+	}
+}
+
 static void test_default_path(void **state)
 {
 	(void)state;
@@ -179,6 +221,7 @@ int main(void)
 		cmocka_unit_test(test_imap_section),
 		cmocka_unit_test(test_reminders),
 		cmocka_unit_test(test_parsers),
+		cmocka_unit_test(test_dropdir_settle_time),
 		cmocka_unit_test(test_default_path),
 		cmocka_unit_test(test_missing_file),
 	};

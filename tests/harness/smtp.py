@@ -4,22 +4,39 @@ python3-aiosmtpd) on 127.0.0.1 at a free port, delivering every accepted
 message into a Maildir that the test reads back.
 
     /usr/bin/python3 tests/harness/smtp.py STATE_DIR [--tls] [--user U --password P]
+                     [--maildir DIR] [--no-fsync]
 
 STATE_DIR gets:
     port          the port, written once the server listens
-    Maildir/      one file per accepted message (new/)
+    Maildir/      one file per accepted message (new/); with --maildir DIR
+                  the messages go into DIR (e.g. a Maildir that the test
+                  Dovecot serves, tests/harness/dovecot.sh dovecot_maildir)
+                  and STATE_DIR/Maildir is a symbolic link to it
     mode          read at every transaction; the test writes it to switch:
                     accept      take the message (default)
                     fake-451    FAKE of a temporary failure: answer
                                 "451 4.3.0" to DATA, deliver nothing
                     fake-drop   FAKE of a broken connection: close the
                                 connection when the client sends DATA
+                    hold-reply [SECONDS]
+                                FAKE of a slow server (a delay injected
+                                by the harness): the delivery is real, the
+                                message is stored (and logged "hold-reply")
+                                at once, but the "250" is sent only after
+                                SECONDS (default 10): the window in which a
+                                client killed has sent a notice it never
+                                heard was delivered
     connections   one line per connection accepted (to see reuse)
-    log           one line per transaction: mode, from, to, reply
+    log           one line per transaction: mode, from, to, reply (for
+                  hold-reply a second one: "answered", or "cut" when the
+                  client went before the reply)
 With --tls it offers STARTTLS with a self-signed certificate for
 IP:127.0.0.1 (STATE_DIR/cert.pem, made with openssl if missing) and refuses
 mail before STARTTLS. With --user/--password it requires AUTH (PLAIN or
 LOGIN), which aiosmtpd allows only after STARTTLS.
+--no-fsync (benchmarks only) stores each message without the fsync that
+Python's mailbox does for every message: same files, same Maildir layout,
+not durable across a crash of the machine.
 Stops on SIGTERM or SIGINT.
 """
 import argparse
@@ -30,6 +47,7 @@ import signal
 import ssl
 import subprocess
 import sys
+import time
 
 from aiosmtpd.smtp import SMTP, AuthResult
 
@@ -48,24 +66,45 @@ def make_cert(state):
     return ctx
 
 
+# The wait of hold-reply without SECONDS.
+HOLD_DEFAULT_S = 10.0
+
+
 class Handler:
-    def __init__(self, state):
+    def __init__(self, state, maildir=None, fsync=True):
         self.state = state
-        self.maildir = mailbox.Maildir(os.path.join(state, "Maildir"), create=True)
+        self.path = maildir or os.path.join(state, "Maildir")
+        self.maildir = mailbox.Maildir(self.path, create=True)
+        self.fsync = fsync
+        self.seq = 0
 
     def mode(self):
+        """The mode word and its argument (or None) from STATE_DIR/mode."""
         try:
             with open(os.path.join(self.state, "mode")) as f:
-                return f.read().strip() or "accept"
+                words = f.read().split()
         except FileNotFoundError:
-            return "accept"
+            words = []
+        return (words[0] if words else "accept", words[1] if len(words) > 1 else None)
+
+    def store(self, data):
+        """Delivers one message into the Maildir (tmp/, then new/)."""
+        if self.fsync:
+            self.maildir.add(data)
+            return
+        self.seq += 1
+        name = "%d.M%dP%d.harness" % (time.time(), self.seq, os.getpid())
+        tmp = os.path.join(self.path, "tmp", name)
+        with open(tmp, "wb") as f:
+            f.write(data)
+        os.rename(tmp, os.path.join(self.path, "new", name))
 
     def log(self, line):
         with open(os.path.join(self.state, "log"), "a") as f:
             f.write(line + "\n")
 
     async def handle_DATA(self, server, session, envelope):
-        mode = self.mode()
+        mode, arg = self.mode()
         who = "%s -> %s" % (envelope.mail_from, ",".join(envelope.rcpt_tos))
         if mode == "fake-451":
             self.log("fake-451 %s" % who)
@@ -74,8 +113,17 @@ class Handler:
             self.log("fake-drop %s" % who)
             server.transport.close()
             return "421 4.4.2 fake dropped connection (test harness)"
-        self.maildir.add(envelope.original_content)
-        self.log("accept %s" % who)
+        self.store(envelope.original_content)
+        if mode == "hold-reply":
+            self.log("hold-reply %s" % who)
+            try:
+                await asyncio.sleep(float(arg) if arg else HOLD_DEFAULT_S)
+            except asyncio.CancelledError:
+                self.log("hold-reply cut: the client went before the reply %s" % who)
+                raise
+            self.log("hold-reply answered %s" % who)
+        else:
+            self.log("accept %s" % who)
         return "250 2.0.0 delivered"
 
 
@@ -89,7 +137,7 @@ class Authenticator:
 
 
 async def serve(args):
-    handler = Handler(args.state)
+    handler = Handler(args.state, maildir=args.maildir, fsync=not args.no_fsync)
     tls = make_cert(args.state) if args.tls else None
     auth = Authenticator(args.user, args.password) if args.user else None
 
@@ -122,8 +170,15 @@ def main():
     p.add_argument("--tls", action="store_true")
     p.add_argument("--user")
     p.add_argument("--password")
+    p.add_argument("--maildir")
+    p.add_argument("--no-fsync", action="store_true")
     args = p.parse_args()
     os.makedirs(args.state, exist_ok=True)
+    if args.maildir:
+        args.maildir = os.path.abspath(args.maildir)
+        link = os.path.join(args.state, "Maildir")
+        if not os.path.lexists(link):
+            os.symlink(args.maildir, link)
     asyncio.run(serve(args))
     return 0
 

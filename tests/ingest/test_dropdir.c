@@ -3,7 +3,9 @@
    settle wait, duplicates, a crash between commit and archive), and the
    daemon on a libuv loop with real inotify (files present at start, a file
    written slowly in chunks, a file renamed into place, a burst of 200
-   files). Documents are plain text so that no OCR runs. Every loop test
+   files; a file renamed in is taken at once, a closed one only after the
+   settle time from its close, and one closed and reopened between chunks
+   is taken once, complete). Documents are plain text so that no OCR runs. Every loop test
    ends with uv_loop_close() == 0. Run from the repository root. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -28,7 +30,7 @@ struct fixture {
 	struct ingest *in;
 };
 
-static int setup(void **state)
+static int setup_settle(void **state, const char *settle)
 {
 	struct fixture *f = g_new0(struct fixture, 1);
 	f->dir = g_dir_make_tmp("test_dropdir.XXXXXX", NULL);
@@ -42,7 +44,7 @@ static int setup(void **state)
 		"[store]\npath = var/intake.db\nspool = var/spool\n"
 		"[calendar]\nfile = %s/config/calendar/cn.conf\n"
 		"[dropdir t]\npath = drop\nchannel = letter\narchive = archive\nfailed = failed\n"
-		"settle_time = 1\nrescan_interval = 1\nmax_size = 64k\n", cwd);
+		"settle_time = %s\nrescan_interval = 1\nmax_size = 64k\n", cwd, settle);
 	g_autofree char *path = g_build_filename(f->dir, "intake.conf", NULL);
 	GError *err = NULL;
 	f->cfg = config_load_data(conf, strlen(conf), path, &err);
@@ -52,6 +54,21 @@ static int setup(void **state)
 	log_set_level(LOG_LEVEL_WARN);
 	*state = f;
 	return 0;
+}
+
+static int setup(void **state)
+{
+	return setup_settle(state, "1");
+}
+
+static int setup_settle_3s(void **state)
+{
+	return setup_settle(state, "3s");
+}
+
+static int setup_settle_500ms(void **state)
+{
+	return setup_settle(state, "500ms");
 }
 
 static int teardown(void **state)
@@ -303,6 +320,8 @@ struct loop_test {
 	struct dropdir *d;
 	unsigned want;          /* files handled (drafts + known + failed) to wait for */
 	gint64 deadline;
+	unsigned check_ms;      /* how often the check looks, 100 when 0 */
+	gint64 t0, done_at;     /* monotonic µs: when the file was dropped, when handled */
 	int chunks;             /* slow writer: chunks still to write */
 	int fd;
 	bool writer_on;
@@ -320,6 +339,7 @@ static void loop_check_cb(uv_timer_t *t)
 	dropdir_get_stats(lt->d, &st);
 	if (st.drafts + st.known + st.failed < lt->want && g_get_monotonic_time() < lt->deadline)
 		return;
+	lt->done_at = g_get_monotonic_time();
 	dropdir_stop(lt->d);
 	uv_close((uv_handle_t *)&lt->check, loop_closed);
 	if (lt->writer_on)
@@ -339,7 +359,8 @@ static void loop_run(struct loop_test *lt, struct fixture *f, unsigned want)
 	assert_int_equal(dropdir_start(lt->d), 0);
 	uv_timer_init(&lt->loop, &lt->check);
 	lt->check.data = lt;
-	uv_timer_start(&lt->check, loop_check_cb, 100, 100);
+	unsigned every = lt->check_ms != 0 ? lt->check_ms : 100;
+	uv_timer_start(&lt->check, loop_check_cb, every, every);
 	uv_run(&lt->loop, UV_RUN_DEFAULT);
 	dropdir_free(lt->d);
 	assert_int_equal(uv_loop_close(&lt->loop), 0);
@@ -421,6 +442,122 @@ static void test_loop_rename_and_burst(void **state)
 	assert_true(exists_in(day, "burst-199.txt"));
 }
 
+/* The one draft's body (owned by the caller). */
+static char *only_body(struct fixture *f)
+{
+	GError *err = NULL;
+	GPtrArray *list = store_list_drafts(ingest_store(f->in), NULL, 0, &err);
+	assert_int_equal(list->len, 1);
+	struct store_complaint *c = store_get(ingest_store(f->in),
+					      ((struct store_complaint *)list->pdata[0])->ref, &err);
+	char *body = g_strdup(c->body);
+	store_complaint_free(c);
+	g_ptr_array_unref(list);
+	return body;
+}
+
+/* Written and closed outside the folder, then renamed in while the watcher
+   runs (IN_MOVED_TO). */
+static void loop_rename_in_cb(uv_timer_t *t)
+{
+	struct loop_test *lt = t->data;
+	g_autofree char *from = g_build_filename(lt->f->dir, "staged.txt", NULL);
+	g_autofree char *to = g_build_filename(lt->f->drop, "renamed-in.txt", NULL);
+	const char *text = "改名放入的投诉信 资金账号 310088881111\nEND\n";
+	assert_true(g_file_set_contents(from, text, -1, NULL));
+	lt->t0 = g_get_monotonic_time();
+	assert_int_equal(rename(from, to), 0);
+}
+
+/* settle_time = 3s: a file renamed into the folder is complete by
+   construction and becomes a draft well before the settle time. */
+static void test_loop_renamed_in_at_once(void **state)
+{
+	struct fixture *f = *state;
+	struct loop_test lt = { .check_ms = 5, .writer_on = true, .f = f };
+	uv_loop_init(&lt.loop);
+	uv_timer_init(&lt.loop, &lt.writer);
+	lt.writer.data = &lt;
+	uv_timer_start(&lt.writer, loop_rename_in_cb, 300, 0);
+	loop_run(&lt, f, 1);
+	double s = (double)(lt.done_at - lt.t0) / G_USEC_PER_SEC;
+	print_message("# renamed in: a draft %.3f s after the rename (settle_time 3 s)\n", s);
+	assert_int_equal(drafts(f), 1);
+	assert_true(lt.t0 > 0 && s < 1.5);
+	g_autofree char *body = only_body(f);
+	assert_non_null(strstr(body, "END"));
+	g_autofree char *day = archive_day(f);
+	assert_true(exists_in(day, "renamed-in.txt"));
+}
+
+/* Written and closed in the folder itself (IN_CLOSE_WRITE). */
+static void loop_write_in_cb(uv_timer_t *t)
+{
+	struct loop_test *lt = t->data;
+	g_autofree char *path = g_build_filename(lt->f->drop, "closed.txt", NULL);
+	const char *text = "在文件夹里写完关闭的投诉信 资金账号 310088882222\nEND\n";
+	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0600);
+	assert_true(fd >= 0 && write(fd, text, strlen(text)) == (ssize_t)strlen(text));
+	close(fd);
+	lt->t0 = g_get_monotonic_time();
+}
+
+/* settle_time = 1: a file closed in the folder may still be reopened by its
+   writer, so it waits the settle time, counted from the close (not from a
+   later look). */
+static void test_loop_closed_waits_settle(void **state)
+{
+	struct fixture *f = *state;
+	struct loop_test lt = { .check_ms = 5, .writer_on = true, .f = f };
+	uv_loop_init(&lt.loop);
+	uv_timer_init(&lt.loop, &lt.writer);
+	lt.writer.data = &lt;
+	uv_timer_start(&lt.writer, loop_write_in_cb, 300, 0);
+	loop_run(&lt, f, 1);
+	double s = (double)(lt.done_at - lt.t0) / G_USEC_PER_SEC;
+	print_message("# closed in the folder: a draft %.3f s after the close (settle_time 1 s)\n", s);
+	assert_int_equal(drafts(f), 1);
+	assert_true(s >= 0.95 && s < 1.9);
+}
+
+/* Like an SMB client or a fax server: opens, appends one chunk, closes,
+   every 150 ms (less than the settle time of 500 ms); the last chunk says
+   END. */
+static void loop_reopen_cb(uv_timer_t *t)
+{
+	struct loop_test *lt = t->data;
+	g_autofree char *path = g_build_filename(lt->f->drop, "reopened.txt", NULL);
+	g_autofree char *chunk = lt->chunks > 1 ?
+		g_strdup_printf("第%d段 资金账号 310012345678\n", lt->chunks) : g_strdup("END\n");
+	int fd = open(path, O_WRONLY | O_CREAT | O_APPEND, 0600);
+	assert_true(fd >= 0 && write(fd, chunk, strlen(chunk)) == (ssize_t)strlen(chunk));
+	close(fd);
+	if (--lt->chunks == 0)
+		uv_timer_stop(t);
+}
+
+/* settle_time = 500ms: each close restarts the settle time; the file is
+   taken once, complete, and nothing is refused. */
+static void test_loop_close_and_reopen(void **state)
+{
+	struct fixture *f = *state;
+	struct loop_test lt = { .chunks = 10, .writer_on = true, .f = f };
+	uv_loop_init(&lt.loop);
+	uv_timer_init(&lt.loop, &lt.writer);
+	lt.writer.data = &lt;
+	uv_timer_start(&lt.writer, loop_reopen_cb, 50, 150);
+	loop_run(&lt, f, 1);
+	assert_int_equal(drafts(f), 1);
+	g_autofree char *body = only_body(f);
+	assert_non_null(strstr(body, "第10段"));
+	assert_non_null(strstr(body, "END"));
+	assert_false(exists_in(f->drop, "reopened.txt"));
+	GDir *failed = g_dir_open(f->failed, 0, NULL);
+	assert_null(failed != NULL ? g_dir_read_name(failed) : NULL);
+	if (failed != NULL)
+		g_dir_close(failed);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -433,6 +570,9 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_loop_present_at_start, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_loop_slow_writer, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_loop_rename_and_burst, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_loop_renamed_in_at_once, setup_settle_3s, teardown),
+		cmocka_unit_test_setup_teardown(test_loop_closed_waits_settle, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_loop_close_and_reopen, setup_settle_500ms, teardown),
 	};
 	return cmocka_run_group_tests_name("ingest/dropdir", tests, NULL, NULL);
 }

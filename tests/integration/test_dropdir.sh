@@ -9,7 +9,9 @@
 # same file twice, receipt times from a sidecar and a name, a letter without
 # an e-mail address marked for a postal notice, the page limit, and the
 # daemon: a file renamed into the watched folder, SIGTERM, and SIGKILL while
-# an OCR child runs (the file stays, no orphan, one draft after a restart).
+# an OCR child runs (the file stays, no orphan, one draft after a restart);
+# with settle_time = 3s, a file renamed in is a draft at once and one written
+# in place in chunks (closed and reopened) is taken once, complete.
 # TAP output; run by tests/run.sh with $INTAKE set and the repository as cwd.
 set -u
 INTAKE=${INTAKE:-build/intake}
@@ -324,3 +326,66 @@ run run --once >"$tmp/run4.out" 2>&1
 c=$(count_of killme.pdf)
 [ "$c" = 1 ] && [ ! -e "$L/killme.pdf" ] && ok "after the restart: exactly one draft, the file archived" ||
 	nok "after restart: $c drafts" "$(cat "$tmp/run4.out")"
+
+# --- the daemon with settle_time = 3s: a text PDF renamed into the folder is
+# complete by construction and becomes a draft at once; one written in place
+# in chunks, closed and reopened between them (as SMB clients and fax servers
+# do), is taken once, complete, only after it stayed unchanged for the settle
+# time after its last close. Both measured by polling the store every 10 ms.
+sed 's/^settle_time = 1$/settle_time = 3s/' "$cfg" >"$tmp/conf/settle3.conf"
+for w in quick slow; do
+	cp "$fx/letter2-text.pdf" "$tmp/$w.pdf" && printf '\n%% %s %s\n' "$w" "$$" >>"$tmp/$w.pdf"
+done
+"$INTAKE" -c "$tmp/conf/settle3.conf" run >"$tmp/daemon3.out" 2>&1 &
+pid=$!
+sleep 1
+$PY - "$tmp/var/intake.db" "$tmp/quick.pdf" "$tmp/slow.pdf" "$L" >"$tmp/settle3.txt" 2>&1 <<'PY'
+import os, shutil, sqlite3, sys, time
+db_path, quick, slow, drop = sys.argv[1:5]
+db = sqlite3.connect("file:%s?mode=ro" % db_path, uri=True, isolation_level=None)
+db.execute("PRAGMA busy_timeout = 1000")
+count = lambda: db.execute("SELECT count(*) FROM complaints").fetchone()[0]
+def wait_draft(before, t0, limit=15.0):
+    while count() <= before:
+        if time.monotonic() - t0 > limit:
+            return None
+        time.sleep(0.01)
+    return time.monotonic() - t0
+# Renamed in: staged on the same file system, then one rename.
+staged = os.path.join(drop, "..", "quick.pdf")
+shutil.copy(quick, staged)
+before = count()
+t0 = time.monotonic()
+os.rename(staged, os.path.join(drop, "renamed-quick.pdf"))
+q = wait_draft(before, t0)
+# Written in place: 6 chunks, each opened, appended, closed, 0.5 s apart.
+data = open(slow, "rb").read()
+step = len(data) // 6 + 1
+before = count()
+for i in range(0, len(data), step):
+    with open(os.path.join(drop, "slow-written.pdf"), "ab") as f:
+        f.write(data[i:i + step])
+    last_close = time.monotonic()
+    if i + step < len(data):
+        time.sleep(0.5)
+early = count() > before
+s = wait_draft(before, last_close)
+time.sleep(0.5)
+print("quick %s slow %s early %s drafts_added %d" % (q if q is None else "%.3f" % q, s if s is None else "%.3f" % s, early, count() - before))
+PY
+kill -TERM $pid; wait $pid; rc=$?
+read _ q _ s _ early _ added <"$tmp/settle3.txt"
+echo "# settle_time 3s: renamed in -> draft ${q} s; written in chunks -> draft ${s} s after its last close"
+$PY -c "import sys; q = float(sys.argv[1]); sys.exit(0 if q < 1.5 else 1)" "$q" 2>/dev/null &&
+	grep -q "renamed-quick.pdf: draft TS" "$tmp/daemon3.out" &&
+	ok "daemon, settle_time = 3s: a text PDF renamed into the folder is a draft in ${q} s (not waiting the settle time)" ||
+	nok "renamed in at once" "$(cat "$tmp/settle3.txt")" "$(tail -10 "$tmp/daemon3.out")"
+run drafts --json >"$tmp/drafts4.json" 2>/dev/null
+r=$(refs_in "$tmp/drafts4.json" slow-written.pdf)
+exp="$scans/letter2.expected.json"
+if [ "$early" = False ] && [ "$added" = 1 ] && [ -n "$r" ] && [ ! -e "$FL/slow-written.pdf.reason.txt" ] &&
+	$PY -c "import sys; s = float(sys.argv[1]); sys.exit(0 if 2.9 <= s < 6 else 1)" "$s" 2>/dev/null &&
+	run show --json "$r" >"$tmp/show.json" 2>&1 && json "$tmp/show.json" "has(d['body'], e['phrases'])" "$exp"; then
+	ok "daemon, settle_time = 3s: a PDF written in place in 6 chunks, closed and reopened 0.5 s apart, is one complete draft ${s} s after its last close, never refused half-written"
+else nok "written in chunks" "$(cat "$tmp/settle3.txt")" "$(tail -10 "$tmp/daemon3.out")"; fi
+[ $rc -eq 0 ] || nok "daemon with settle_time = 3s: SIGTERM exit $rc"

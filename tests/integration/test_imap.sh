@@ -276,15 +276,24 @@ check "daemon: SIGHUP reloads the configuration and polls the added mailbox ($go
 	test "$(ndrafts "$R")" = 3
 check "daemon: the reload is logged" grep -q "reloaded" "$tmp/daemon.log"
 
-# The server killed in the middle of a backlog, then started again.
-i=100
-while [ $i -lt 400 ]; do
-	tpl=complaint-utf8.eml
-	[ $((i % 3)) = 1 ] && tpl=complaint-gbk.eml
-	[ $((i % 3)) = 2 ] && tpl=complaint-html.eml
-	deliver carol $tpl $i 1764810000
-	i=$((i + 1))
-done
+# The server killed in the middle of a backlog, then started again. The
+# backlog is written straight into the Maildir (each file renamed into new/,
+# as a delivery agent does) so that it is big enough to be cut in the middle.
+md=$(dovecot_maildir carol)
+/usr/bin/python3 - "$data" "$md" <<'PY2'
+import os, sys
+data, md = sys.argv[1], sys.argv[2]
+tpl = [open(os.path.join(data, f), 'rb').read()
+       for f in ('complaint-utf8.eml', 'complaint-gbk.eml', 'complaint-html.eml')]
+for i in range(100, 3100):
+    name = '1764810000.M%dP%d.backlog' % (i, os.getpid())
+    tmp = os.path.join(md, 'tmp', name)
+    with open(tmp, 'wb') as f:
+        f.write(tpl[i % 3].replace(b'@@N@@', b'%d' % i))
+    os.utime(tmp, (1764810000, 1764810000))
+    os.chown(tmp, 65534, 65534)
+    os.rename(tmp, os.path.join(md, 'new', name))
+PY2
 i=0
 while [ "$(ndrafts "$R" 2>/dev/null)" -lt 40 ] && [ $i -lt 300 ]; do sleep 0.05; i=$((i + 1)); done
 dovecot_stop
@@ -292,9 +301,9 @@ mid=$(ndrafts "$R")
 sleep 1
 dovecot_restart
 i=0
-while [ "$(ndrafts "$R" 2>/dev/null)" != 303 ] && [ $i -lt 600 ]; do sleep 0.1; i=$((i + 1)); done
-check "server killed in the middle ($mid of 303 stored): after its restart all 303 are drafts, none twice" \
-	test "$(ndrafts "$R")" = 303
+while [ "$(ndrafts "$R" 2>/dev/null)" != 3003 ] && [ $i -lt 600 ]; do sleep 0.1; i=$((i + 1)); done
+check "server killed in the middle ($mid of 3003 stored): after its restart all 3003 are drafts, none twice" \
+	test "$(ndrafts "$R")" = 3003 -a "$mid" -lt 3003
 i=0
 while [ "$(count_mail carol)" != 0 ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
 check "... and the INBOX is empty: every stored message was moved" test "$(count_mail carol)" = 0
@@ -308,5 +317,40 @@ t1=$(date +%s%N)
 daemon_pid=""
 check "daemon: SIGTERM exits with status 0" test "$rc" = 0
 check "daemon: ... within 5 s" test $(((t1 - t0) / 1000000)) -lt 5000
+
+# --- IDLE: with a long poll interval, a new message is a draft within 2 s ------
+I=$(conf idle <<EOF
+[intake]
+log_level = debug
+[imap main]
+url = $(imap_url)
+user = bob
+password_file = $tmp/bob.pass
+tls_ca_file = $DOVECOT_CA
+poll_interval = 10m
+EOF
+)
+"$INTAKE" -c "$I" run 2>"$tmp/idle.log" &
+daemon_pid=$!
+i=0
+while ! grep -qs "waiting in IDLE" "$tmp/idle.log" && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+check "IDLE: after its first pass the daemon waits in IDLE" grep -q "waiting in IDLE" "$tmp/idle.log"
+before=$(ndrafts "$I")
+t0=$(date +%s%N)
+deliver bob complaint-utf8.eml 61 1764810000
+i=0
+while [ "$(ndrafts "$I" 2>/dev/null)" = "$before" ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
+t1=$(date +%s%N)
+ms=$(((t1 - t0) / 1000000))
+check "IDLE: a message delivered is a draft within 2 s, not at the 10 min poll (${ms} ms)" \
+	test "$(ndrafts "$I")" = $((before + 1)) -a "$ms" -lt 2000
+t0=$(date +%s%N)
+kill -TERM "$daemon_pid"
+wait "$daemon_pid"
+rc=$?
+t1=$(date +%s%N)
+daemon_pid=""
+check "IDLE: SIGTERM leaves IDLE and exits with 0 within 5 s" \
+	test "$rc" = 0 -a $(((t1 - t0) / 1000000)) -lt 5000
 
 echo "1..$n"

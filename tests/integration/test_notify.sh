@@ -1,12 +1,17 @@
 #!/bin/sh
 # Notices end to end through the binary and a real SMTP server (aiosmtpd,
 # tests/harness/smtp.py) on 127.0.0.1 with STARTTLS and AUTH, delivering into
-# a Maildir that is read back here: the acknowledgment of an ingested mail
-# (reference, times, headers, masking) exactly once; the non-acceptance
-# notice with its reason; no notice to machine mail, MAILER-DAEMON, our own
-# address or noreply; the daily cap; a temporary failure (the harness's
-# fake-451 and fake-drop modes: fakes of a fault, named so) retried until
-# delivered once, or failed after the last try and requeued by hand; header
+# a Maildir served by a private Dovecot (tests/harness/dovecot.sh: bob's
+# INBOX gets every notice, whatever its recipient): the acknowledgment of an
+# ingested mail (reference, charset, times, headers, masking) exactly once
+# and the non-acceptance notice with its reason are read back over IMAPS;
+# the other checks read the Maildir's files. No notice to machine mail,
+# MAILER-DAEMON, our own address or noreply; the daily cap; a temporary
+# failure (the harness's fake-451 and fake-drop modes: fakes of a fault,
+# named so) retried until delivered once, or failed after the last try and
+# requeued by hand; the drainer killed between sending and marking (the
+# harness's hold-reply mode, a delay injected into a real delivery): a
+# second copy carries the same Message-ID, the outbox says sent once; header
 # injection through the subject; one connection for several notices;
 # STARTTLS required by default; an unknown template placeholder refused at
 # start.
@@ -16,10 +21,12 @@ INTAKE=${INTAKE:-build/intake}
 PY=/usr/bin/python3
 top=$(pwd)
 data="$top/tests/integration/data/notify"
+. "$top/tests/harness/dovecot.sh"
 tmp=$(mktemp -d /tmp/intake-notify.XXXXXX)
 smtp_pids=""
 cleanup() {
 	for p in $smtp_pids; do kill "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
+	dovecot_stop
 	rm -rf "$tmp"
 }
 trap cleanup EXIT
@@ -64,6 +71,60 @@ sys.exit(0 if ok else 1)
 PY
 }
 
+# imap TO EXPR: like mails, but the messages are read back over IMAPS (the
+# certificate checked) from the Dovecot serving the harness's Maildir:
+# bob's INBOX, EXAMINEd (read-only). Each m also has .uid and .charset (the
+# server's BODYSTRUCTURE: type and charset of the body, e.g. text/plain
+# utf-8); search(KEY, VALUE) is a UID SEARCH on the server (VALUE quoted, or
+# sent as a UTF-8 literal with CHARSET UTF-8) and returns the UIDs found.
+imap() {
+	$PY - "$DOVECOT_SPORT" "$DOVECOT_CA" "$1" "$2" <<'PY'
+import email, imaplib, re, ssl, sys
+from email import policy
+port, ca, to, expr = sys.argv[1:5]
+box = imaplib.IMAP4_SSL("127.0.0.1", int(port), ssl_context=ssl.create_default_context(cafile=ca))
+box.login("bob", "bob-secret")
+box.select("INBOX", readonly=True)
+def search(key, value):
+    args = []
+    if value.isascii():
+        key += ' "%s"' % value.replace("\\", "\\\\").replace('"', '\\"')
+    else:
+        box.literal = value.encode()
+        args = ["CHARSET", "UTF-8"]
+    typ, data = box.uid("SEARCH", *args, key)
+    assert typ == "OK", data
+    return [int(u) for u in data[0].split()]
+def fetch(items):
+    typ, data = box.uid("FETCH", "1:*", "(UID %s)" % items)
+    assert typ == "OK", data
+    return [d for d in data if d is not None and d != b")"]
+structure = {}
+for d in fetch("BODYSTRUCTURE"):
+    line = d.decode("utf-8", "replace")
+    uid = int(re.search(r"UID (\d+)", line).group(1))
+    t = re.search(r'BODYSTRUCTURE \("([^"]*)" "([^"]*)" \("charset" "([^"]*)"\)', line, re.I)
+    structure[uid] = ("%s/%s %s" % t.groups()).lower() if t else line
+ms = []
+for d in fetch("BODY.PEEK[]"):
+    uid = int(re.search(rb"UID (\d+)", d[0]).group(1))
+    raw = d[1]
+    m = email.message_from_bytes(raw, policy=policy.default)
+    if to == "*" or m["To"] == to:
+        m.raw, m.uid, m.charset = raw, uid, structure.get(uid)
+        m.text = m.get_content() if not m.is_multipart() else ""
+        ms.append(m)
+ok = eval(expr)
+if not ok:
+    for m in ms:
+        print("--- UID %s (%s) To: %s Subject: %s" % (m.uid, m.charset, m["To"], m["Subject"]))
+        print(m.raw.decode("utf-8", "replace")[:1500])
+    print("(%d message(s) to %s over IMAP)" % (len(ms), to))
+box.logout()
+sys.exit(0 if ok else 1)
+PY
+}
+
 # json FILE EXPR: evaluates EXPR over the JSON document `d` in FILE.
 json() {
 	$PY -c "import json,sys; d=json.load(open(sys.argv[1])); sys.exit(0 if ($2) else 1)" "$1"
@@ -89,8 +150,10 @@ variant() { # from n -> a file
 	echo "$tmp/variant-$2.eml"
 }
 
+dovecot_start "$tmp/dovecot" || { echo "Bail out! Dovecot did not start"; exit 1; }
 smtp="$tmp/smtp"
-smtp_start "$smtp" --tls --user ts@broker.example.cn --password 'harness-secret'
+smtp_start "$smtp" --tls --user ts@broker.example.cn --password 'harness-secret' \
+	--maildir "$(dovecot_maildir bob)"
 port=$(cat "$smtp/port")
 mkdir -p "$tmp/conf/calendar"
 cp "$top/config/calendar/cn.conf" "$tmp/conf/calendar/cn.conf"
@@ -130,9 +193,9 @@ if [ -n "$ref" ] && row "$ref" acknowledgment "r['state'] == 'pending' and r['at
 	ok "ingest: the draft $ref and its acknowledgment are stored together, pending"
 else nok "ingest queues an acknowledgment" "ref=$ref" "$(cat "$tmp/ingest.err")" "$(show_row)"; fi
 drain
-if mails "$smtp" zhang.wei@example.net "len(ms) == 1"; then
-	ok "drain: the acknowledgment arrives in the Maildir exactly once"
-else nok "acknowledgment delivered once" "$(cat "$tmp/drain.err")"; fi
+if imap zhang.wei@example.net "len(ms) == 1"; then
+	ok "drain: the acknowledgment arrives exactly once, read back over IMAP from Dovecot"
+else nok "acknowledgment delivered once (IMAP)" "$(cat "$tmp/drain.err")"; fi
 "$INTAKE" -c "$cfg" show --json "$ref" >"$tmp/show.json"
 expect=$($PY - "$tmp/show.json" <<'PY'
 import json, sys, datetime
@@ -142,33 +205,35 @@ print(f(d["received_at"]) + "|" + f(d["acceptance_due"]))
 PY
 )
 recv=${expect%%|*} due=${expect#*|}
-if mails "$smtp" zhang.wei@example.net "'[$ref]' in ms[0]['Subject'] and '关于资金账户冻结的投诉' in ms[0]['Subject'] and b'=?' in ms[0].raw.split(b'\r\n\r\n')[0]"; then
-	ok "acknowledgment: the decoded subject carries [$ref] (UTF-8 encoded-words on the wire)"
-else nok "acknowledgment subject"; fi
-if mails "$smtp" zhang.wei@example.net "'$recv' in ms[0].text and '$due' in ms[0].text and '张伟' in ms[0].text"; then
-	ok "acknowledgment: the body gives the received time ($recv) and the acceptance due date ($due)"
-else nok "acknowledgment body times ($recv, $due)"; fi
-if mails "$smtp" zhang.wei@example.net "ms[0]['Auto-Submitted'] == 'auto-replied' and ms[0]['In-Reply-To'] == '<20261123101500.4711@mail.example.net>' and ms[0]['References'] == '<20261123101500.4711@mail.example.net>' and ms[0]['From'].addresses[0].addr_spec == 'ts@broker.example.cn' and ms[0]['From'].addresses[0].display_name == '客户投诉中心'"; then
-	ok "acknowledgment: Auto-Submitted: auto-replied, In-Reply-To and References = the complaint's Message-ID, From from the configuration"
-else nok "acknowledgment headers"; fi
+if imap zhang.wei@example.net "'[$ref]' in ms[0]['Subject'] and '关于资金账户冻结的投诉' in ms[0]['Subject'] and b'=?' in ms[0].raw.split(b'\r\n\r\n')[0] and search('SUBJECT', '关于资金账户冻结的投诉') == [ms[0].uid] and search('SUBJECT', '[$ref]') == [ms[0].uid]"; then
+	ok "acknowledgment: the decoded subject carries [$ref] (UTF-8 encoded-words on the wire; Dovecot's SUBJECT search finds it by the reference and by the Chinese title)"
+else nok "acknowledgment subject (IMAP)"; fi
+if imap zhang.wei@example.net "ms[0].charset == 'text/plain utf-8' and '$recv' in ms[0].text and '$due' in ms[0].text and '张伟' in ms[0].text"; then
+	ok "acknowledgment: text/plain charset utf-8 (Dovecot's BODYSTRUCTURE); the body gives the received time ($recv) and the acceptance due date ($due)"
+else nok "acknowledgment charset and body times ($recv, $due) (IMAP)"; fi
+if imap zhang.wei@example.net "ms[0]['Auto-Submitted'] == 'auto-replied' and ms[0]['In-Reply-To'] == '<20261123101500.4711@mail.example.net>' and ms[0]['References'] == '<20261123101500.4711@mail.example.net>' and ms[0]['From'].addresses[0].addr_spec == 'ts@broker.example.cn' and ms[0]['From'].addresses[0].display_name == '客户投诉中心' and search('HEADER Auto-Submitted', 'auto-replied') == [ms[0].uid] and search('HEADER In-Reply-To', '<20261123101500.4711@mail.example.net>') == [ms[0].uid]"; then
+	ok "acknowledgment: Auto-Submitted: auto-replied, In-Reply-To and References = the complaint's Message-ID, From from the configuration (IMAP)"
+else nok "acknowledgment headers (IMAP)"; fi
 msgid=$($PY -c "import json; d=json.load(open('$tmp/outbox.json')); print([r['message_id'] for r in d['notices'] if r['ref']=='$ref'][0])")
-if mails "$smtp" zhang.wei@example.net "ms[0]['Message-ID'] == '$msgid'"; then
-	ok "acknowledgment: its Message-ID is the one fixed when the row was written"
-else nok "Message-ID fixed at creation ($msgid)"; fi
-if mails "$smtp" zhang.wei@example.net "b'310012345678' not in ms[0].raw and '310012345678' not in ms[0].text and '********5678' in ms[0].text"; then
-	ok "acknowledgment: the account number is masked (********5678), the full number nowhere in the mail"
-else nok "account masked"; fi
+if imap zhang.wei@example.net "ms[0]['Message-ID'] == '$msgid' and search('HEADER Message-ID', '$msgid') == [ms[0].uid]"; then
+	ok "acknowledgment: its Message-ID is the one fixed when the row was written (IMAP)"
+else nok "Message-ID fixed at creation ($msgid) (IMAP)"; fi
+if imap zhang.wei@example.net "b'310012345678' not in ms[0].raw and '310012345678' not in ms[0].text and '********5678' in ms[0].text"; then
+	ok "acknowledgment: the account number is masked (********5678), the full number nowhere in the mail (IMAP)"
+else nok "account masked (IMAP)"; fi
 drain
-if mails "$smtp" zhang.wei@example.net "len(ms) == 1" && row "$ref" acknowledgment "r['state'] == 'sent' and r['attempts'] == 1 and r['sent_at']"; then
+if imap zhang.wei@example.net "len(ms) == 1" && row "$ref" acknowledgment "r['state'] == 'sent' and r['attempts'] == 1 and r['sent_at']"; then
 	ok "a second drain sends nothing again: sent once, attempts 1"
 else nok "no second copy" "$(show_row)"; fi
 
 # --- decisions
 "$INTAKE" -c "$cfg" reject "$ref" --reason not_customer --by tester >"$tmp/reject.out" 2>&1
 drain
-if mails "$smtp" zhang.wei@example.net "len(ms) == 2 and any('[$ref]' in m['Subject'] and '不予受理' in m['Subject'] and '经核实，投诉人并非本公司客户。' in m.text and '仲裁' in m.text and '诉讼' in m.text and m['In-Reply-To'] == '<20261123101500.4711@mail.example.net>' for m in ms)"; then
-	ok "reject --reason not_customer: the non-acceptance notice arrives with its reason text and the remedies"
-else nok "non-acceptance notice" "$(cat "$tmp/reject.out" "$tmp/drain.err")"; fi
+"$INTAKE" -c "$cfg" outbox --json >"$tmp/outbox.json"
+nmid=$($PY -c "import json; d=json.load(open('$tmp/outbox.json')); print([r['message_id'] for r in d['notices'] if r['ref']=='$ref' and r['kind']=='non_acceptance'][0])" 2>/dev/null)
+if [ -n "$nmid" ] && imap zhang.wei@example.net "len(ms) == 2 and [m for m in ms if m['Message-ID'] == '$nmid'] and all('[$ref]' in m['Subject'] and '不予受理' in m['Subject'] and m.charset == 'text/plain utf-8' and '经核实，投诉人并非本公司客户。' in m.text and '仲裁' in m.text and '诉讼' in m.text and m['Auto-Submitted'] == 'auto-replied' and m['In-Reply-To'] == '<20261123101500.4711@mail.example.net>' for m in ms if m['Message-ID'] == '$nmid') and search('HEADER Message-ID', '$nmid') and search('SUBJECT', '不予受理') == [m.uid for m in ms if m['Message-ID'] == '$nmid']"; then
+	ok "reject --reason not_customer: the non-acceptance notice arrives (IMAP) with [$ref], utf-8, its reason text, the remedies, Auto-Submitted and In-Reply-To"
+else nok "non-acceptance notice (IMAP)" "nmid=$nmid" "$(cat "$tmp/reject.out" "$tmp/drain.err")"; fi
 r2=$(ingest "$(variant accepted@example.org 90)")
 "$INTAKE" -c "$cfg" accept "$r2" --by tester >/dev/null 2>&1
 if row "$r2" acknowledgment "True" && ! row "$r2" acceptance "True"; then
@@ -257,6 +322,12 @@ if row "$rf" acknowledgment "r['state'] == 'failed' and r['attempts'] == 3 and '
 	"$INTAKE" -c "$cfg" outbox 2>/dev/null | grep -q "FAILED"; then
 	ok "after the last try (retry = 3s,3s: 3 attempts) the notice is failed, and intake outbox says FAILED"
 else nok "failed after the last try" "$(show_row)"; fi
+"$INTAKE" -c "$cfg" status --json >"$tmp/status.json" 2>"$tmp/status.err"
+"$INTAKE" -c "$cfg" status >"$tmp/status.txt" 2>>"$tmp/status.err"
+if json "$tmp/status.json" "d['outbox']['failed'] == 1 and d['outbox'] == json.load(open('$tmp/outbox.json'))['counts']" &&
+	grep -q '^outbox  *FAILED  *.* 1 FAILED, .*intake outbox retry ID' "$tmp/status.txt"; then
+	ok "intake status shows the failed notice: status --json outbox failed 1, the text line says FAILED and how to requeue"
+else nok "status shows the failed notice" "$(cat "$tmp/status.json" "$tmp/status.txt" "$tmp/status.err" | head -c 1500)"; fi
 id=$($PY -c "import json; d=json.load(open('$tmp/outbox.json')); print([r['id'] for r in d['notices'] if r['ref']=='$rf'][0])")
 mode accept
 "$INTAKE" -c "$cfg" outbox retry "$id" --by tester >"$tmp/retry.out" 2>&1; rc=$?
@@ -264,6 +335,10 @@ drain
 if [ $rc -eq 0 ] && row "$rf" acknowledgment "r['state'] == 'sent'" && mails "$smtp" failing@example.org "len(ms) == 1"; then
 	ok "outbox retry $id requeues the failed notice; the next drain delivers it once"
 else nok "outbox retry" "rc=$rc $(cat "$tmp/retry.out")" "$(show_row)"; fi
+"$INTAKE" -c "$cfg" status >"$tmp/status.txt" 2>&1
+if grep -q '^outbox  *ok  *.* 0 failed, ' "$tmp/status.txt" && ! grep -q FAILED "$tmp/status.txt"; then
+	ok "once it is delivered, intake status shows a calm outbox line (0 failed, no FAILED)"
+else nok "status outbox after the retry" "$(cat "$tmp/status.txt")"; fi
 "$INTAKE" -c "$cfg" outbox retry "$id" >"$tmp/retry2.out" 2>&1; rc=$?
 if [ $rc -eq 2 ] && grep -q "not failed" "$tmp/retry2.out"; then
 	ok "outbox retry of a sent notice is refused (exit 2)"
@@ -291,6 +366,48 @@ ro=$(ingest "$(variant once@example.org 70)")
 if [ $rc -eq 0 ] && mails "$smtp" once@example.org "len(ms) == 1" && row "$ro" acknowledgment "r['state'] == 'sent'"; then
 	ok "intake run --once sends the acknowledgment queued by an earlier ingest"
 else nok "run --once drains" "rc=$rc $(tail -5 "$tmp/run.out")"; fi
+
+# --- killed between sending and marking: the harness's hold-reply mode (a
+# FAKE slow server: the delivery is real, only the delay of its "250" is
+# injected) stores the notice, intake is killed with SIGKILL while it waits
+# for the reply, so the outbox never hears it was delivered. The second
+# copy that follows must be the same notice: the Message-ID is the one the
+# row was written with.
+rh=$(ingest "$(variant held@example.org 80)")
+hmid=$("$INTAKE" -c "$cfg" outbox --json | $PY -c "import json,sys; print([r['message_id'] for r in json.load(sys.stdin)['notices'] if r['ref'] == '$rh'][0])" 2>/dev/null)
+l0=$(wc -l <"$smtp/log")
+mode "hold-reply 30"
+"$INTAKE" -c "$cfg" outbox drain >"$tmp/held.out" 2>&1 &
+hpid=$!
+stored=0 i=0
+while [ $i -lt 150 ]; do
+	tail -n +$((l0 + 1)) "$smtp/log" | grep -q "^hold-reply .*held@example.org" && { stored=1; break; }
+	sleep 0.1; i=$((i + 1))
+done
+alive=0
+kill -0 "$hpid" 2>/dev/null && alive=1
+kill -9 "$hpid" 2>/dev/null
+wait "$hpid" 2>/dev/null; hrc=$?
+mode accept
+if [ -n "$rh" ] && [ -n "$hmid" ] && [ $stored = 1 ] && [ $alive = 1 ] && [ $hrc -eq 137 ] &&
+	imap held@example.org "len(ms) == 1 and ms[0]['Message-ID'] == '$hmid'" &&
+	row "$rh" acknowledgment "r['state'] == 'pending' and r['attempts'] == 0 and not r['sent_at']"; then
+	ok "hold-reply (fake delay): the notice is delivered, intake killed (SIGKILL) before the 250: the outbox still says pending, 0 attempts"
+else nok "killed between sending and marking" "ref=$rh mid=$hmid stored=$stored alive=$alive rc=$hrc" "$(cat "$tmp/held.out")" "$(show_row)"; fi
+drain
+if imap held@example.org "len(ms) == 1" && row "$rh" acknowledgment "r['state'] == 'pending' and r['attempts'] == 0"; then
+	ok "a drain straight after the kill sends no copy: the row is held by the killed drainer's lease"
+else nok "lease of the killed drainer" "$(show_row)"; fi
+# The lease (30 minutes) passes: in the store, as tests/integration/test_crash.sh does.
+sqlite3 "$tmp/var/intake.db" "UPDATE outbox SET next_attempt_at = strftime('%s','now') - 1 WHERE state = 'pending' AND recipient = 'held@example.org'"
+drain
+if imap held@example.org "len(ms) == 2 and all(m['Message-ID'] == '$hmid' for m in ms) and ms[0]['Date'] == ms[1]['Date'] and ms[0].text == ms[1].text and len(search('HEADER Message-ID', '$hmid')) == 2"; then
+	ok "after the lease the notice goes again: both copies (IMAP) carry the same Message-ID $hmid, Date and text"
+else nok "second copy has the same Message-ID" "$(tail -3 "$tmp/drain.err")"; fi
+if row "$rh" acknowledgment "r['state'] == 'sent' and r['attempts'] == 1 and r['sent_at'] and r['message_id'] == '$hmid'" &&
+	json "$tmp/outbox.json" "len([r for r in d['notices'] if r['ref'] == '$rh']) == 1"; then
+	ok "intake outbox --json: that notice is one row, sent once (attempts 1: the killed attempt left no mark)"
+else nok "outbox sent once after the kill" "$(show_row)"; fi
 
 # --- STARTTLS is required by default
 plain="$tmp/plain"

@@ -1,6 +1,7 @@
 /* The store on a real SQLite file: schema and pragmas, idempotent ingestion,
    reference numbering, ordering of drafts, the state machine with its
-   refusals and audit events, concurrent deciders, deadline recomputation. */
+   refusals and audit events, concurrent deciders, deadline recomputation,
+   the group commit. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -278,6 +279,8 @@ static void test_concurrent_deciders(void **state)
 						      .reason = k == 0 ? NULL : "duplicate",
 						      .actor = k == 0 ? "li" : "wang", .at = 5000 + k };
 			int rc = st != NULL ? store_decide(st, ref, &dec, &err) : -1;
+			g_clear_error(&err);
+			store_free(st);
 			_exit(rc == 0 ? 0 : 1);
 		}
 	}
@@ -343,6 +346,110 @@ static void test_meta(void **state)
 	assert_string_equal(v, "def");
 }
 
+/* ---- group commit ---- */
+
+struct sync_probe { int calls; int fail; };
+
+static int probe_sync(void *ctx, GError **error)
+{
+	struct sync_probe *p = ctx;
+	p->calls++;
+	if (p->fail) {
+		g_set_error(error, G_FILE_ERROR, G_FILE_ERROR_IO, "syncfs failed (probe)");
+		return -1;
+	}
+	return 0;
+}
+
+static int ingest_grouped(struct store *st, const char *origin, const char *sha, bool group)
+{
+	struct store_source src = {
+		.kind = "imap", .origin = origin, .sha256 = sha, .size = 10,
+		.spool_path = "ab/cd", .received_at = 1764550800, .group = group,
+	};
+	struct store_draft d = {
+		.channel = "email", .ref_prefix = "TS", .ref_day = "20251201",
+		.acceptance_due = 1764800000, .handling_due = 1766000000,
+		.handling_due_extended = 1767000000, .subject = "投诉", .body = "正文",
+		.actor = "intake",
+	};
+	g_autofree char *ref = NULL;
+	GError *err = NULL;
+	int rc = store_ingest(st, &src, &d, &ref, &err);
+	g_clear_error(&err);
+	return rc;
+}
+
+/* Sources as another connection sees them: only what is committed. */
+static int committed_sources(const char *path)
+{
+	sqlite3 *db = NULL;
+	sqlite3_stmt *s = NULL;
+	assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(db, "SELECT count(*) FROM sources", -1, &s, NULL),
+			 SQLITE_OK);
+	assert_int_equal(sqlite3_step(s), SQLITE_ROW);
+	int n = sqlite3_column_int(s, 0);
+	sqlite3_finalize(s);
+	sqlite3_close(db);
+	return n;
+}
+
+static void test_group_commit(void **state)
+{
+	struct fixture *f = *state;
+	struct sync_probe probe = { 0 };
+	GError *err = NULL;
+	assert_int_equal(store_group_begin(f->st, probe_sync, &probe, &err), 0);
+	assert_true(store_group_open(f->st));
+	assert_int_equal(ingest_grouped(f->st, "imap:m:1:1", "g1", true), 1);
+	assert_int_equal(ingest_grouped(f->st, "imap:m:1:2", "g2", true), 1);
+	/* the same message again inside the group is recognised */
+	assert_int_equal(ingest_grouped(f->st, "imap:m:1:2", "g2", true), 0);
+	assert_int_equal(store_group_size(f->st), 3);
+	assert_int_equal(committed_sources(f->path), 0);
+	assert_int_equal(probe.calls, 0);
+	assert_int_equal(store_group_commit(f->st, &err), 0);
+	assert_null(err);
+	assert_int_equal(probe.calls, 1);
+	assert_false(store_group_open(f->st));
+	assert_int_equal(committed_sources(f->path), 2);
+	assert_int_equal(store_group_lost(f->st), 0);
+}
+
+static void test_group_committed_by_other_write(void **state)
+{
+	struct fixture *f = *state;
+	struct sync_probe probe = { 0 };
+	assert_int_equal(store_group_begin(f->st, probe_sync, &probe, NULL), 0);
+	assert_int_equal(ingest_grouped(f->st, "imap:m:1:1", "g1", true), 1);
+	assert_int_equal(committed_sources(f->path), 0);
+	/* a write outside the group (a dropped letter) commits the group first */
+	assert_int_equal(ingest_grouped(f->st, "file:letters:a.pdf", "f1", false), 1);
+	assert_int_equal(probe.calls, 1);
+	assert_false(store_group_open(f->st));
+	assert_int_equal(committed_sources(f->path), 2);
+}
+
+static void test_group_lost_when_sync_fails(void **state)
+{
+	struct fixture *f = *state;
+	struct sync_probe probe = { .fail = 1 };
+	GError *err = NULL;
+	assert_int_equal(store_group_begin(f->st, probe_sync, &probe, NULL), 0);
+	assert_int_equal(ingest_grouped(f->st, "imap:m:1:1", "g1", true), 1);
+	assert_int_equal(store_group_commit(f->st, &err), -1);
+	assert_non_null(err);
+	assert_non_null(strstr(err->message, "syncfs failed"));
+	g_clear_error(&err);
+	assert_int_equal(store_group_lost(f->st), 1);
+	assert_false(store_group_open(f->st));
+	/* nothing of it was committed, and it can be ingested again */
+	assert_int_equal(committed_sources(f->path), 0);
+	assert_int_equal(ingest_grouped(f->st, "imap:m:1:1", "g1", false), 1);
+	assert_int_equal(committed_sources(f->path), 1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -358,6 +465,9 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_concurrent_deciders, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_recompute_deadlines, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_meta, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_group_commit, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_group_committed_by_other_write, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_group_lost_when_sync_fails, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
