@@ -92,6 +92,8 @@ static void review_json_summary(struct json *j, struct ingest *in, const struct 
 	json_end_object(j);
 	json_kv_string(j, "subject", c->subject);
 	json_kv_bool(j, "major", c->major);
+	json_kv_string(j, "notice_by", c->notice_by);
+	json_kv_string(j, "possible_duplicate_of", c->possible_duplicate_of);
 	review_json_accounts(j, c, full);
 }
 
@@ -125,6 +127,8 @@ static void drafts_print_text(struct ingest *in, GPtrArray *list, int64_t now)
 			printf("    subject: %.60s\n", c->subject);
 		if (*acc != '\0')
 			printf("    accounts: %s\n", acc);
+		if (c->possible_duplicate_of != NULL)
+			printf("    possible duplicate of %s\n", c->possible_duplicate_of);
 	}
 }
 
@@ -273,6 +277,10 @@ static void show_print_text(struct ingest *in, const struct store_complaint *c, 
 		printf("reason           %s%s%s\n", c->reason, c->note ? ": " : "", c->note ? c->note : "");
 	if (c->merged_into != NULL)
 		printf("merged into      %s\n", c->merged_into);
+	if (c->possible_duplicate_of != NULL)
+		printf("possible dup. of %s (closely matches it; a suggestion)\n",
+		       c->possible_duplicate_of);
+	printf("notices by       %s\n", c->notice_by != NULL ? c->notice_by : "email");
 	for (guint i = 0; i < c->attachments->len; i++) {
 		const struct store_complaint_attachment *a = c->attachments->pdata[i];
 		printf("attachment       %s (%s, %" G_GINT64_FORMAT " bytes)%s spool %s\n", a->filename,

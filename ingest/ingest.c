@@ -7,6 +7,7 @@
 #include "notify/notify.h"
 #include "parsers/mime.h"
 #include "parsers/ocr.h"
+#include "parsers/similar.h"
 #include "store/spool.h"
 
 struct ingest {
@@ -187,6 +188,57 @@ static void ingest_ref_day(struct ingest *in, int64_t t, char day[9])
 	g_strlcpy(day, s, 9);
 }
 
+/* ---- possible duplicates ---- */
+
+#define INGEST_DUP_DAYS 90       /* earlier complaints looked at: received so recently */
+#define INGEST_DUP_MAX 10        /* and at most so many of them */
+#define INGEST_DUP_SCORE 0.8     /* the share of character pairs in common that marks one */
+
+struct ingest_dup {
+	struct similar *mine;
+	int64_t id;
+};
+
+static char *ingest_dup_text(const char *subject, const char *body)
+{
+	return g_strconcat(subject != NULL ? subject : "", "\n", body != NULL ? body : "", NULL);
+}
+
+/* The newest earlier complaint that matches is the one named. */
+static bool ingest_dup_cb(int64_t id, const char *subject, const char *body, void *ctx)
+{
+	struct ingest_dup *d = ctx;
+	g_autofree char *text = ingest_dup_text(subject, body);
+	struct similar *other = similar_new(text);
+	double score = similar_score(d->mine, other);
+	similar_free(other);
+	if (score < INGEST_DUP_SCORE)
+		return true;
+	d->id = id;
+	return false;
+}
+
+/* The earlier complaint from the same address that this one closely
+   matches (a suggestion for the responder), or 0. */
+static int64_t ingest_possible_duplicate(struct ingest *in, const struct record *r,
+					 int64_t received_at)
+{
+	if (r->complainant.address == NULL)
+		return 0;
+	g_autofree char *text = ingest_dup_text(r->subject, r->text);
+	struct ingest_dup d = { .mine = similar_new(text) };
+	GError *err = NULL;
+	if (store_recent_from(in->store, r->complainant.address,
+			      received_at - INGEST_DUP_DAYS * 86400, INGEST_DUP_MAX, ingest_dup_cb,
+			      &d, &err) < 0) {
+		log_warn("ingest", "looking for a possible duplicate: %s", err->message);
+		g_clear_error(&err);
+		d.id = 0;
+	}
+	similar_free(d.mine);
+	return d.id;
+}
+
 /* Stores the draft of a parsed record. */
 static int ingest_store_draft(struct ingest *in, const struct store_source *src, struct record *r,
 			      struct ingest_outcome *out, GError **error)
@@ -209,7 +261,9 @@ static int ingest_store_draft(struct ingest *in, const struct store_source *src,
 		.phone = r->complainant_phone, .subject = r->subject, .body = r->text,
 		.message_id = r->message_id, .major = r->major,
 		.accounts = accounts, .n_accounts = r->extract->accounts->len,
-		.attachments = atts, .n_attachments = na, .actor = "intake" };
+		.attachments = atts, .n_attachments = na, .actor = "intake",
+		.notice_by = r->notice_by,
+		.possible_duplicate_of = ingest_possible_duplicate(in, r, src->received_at) };
 	struct notify_notice *ack = notify_acknowledgment(in->notify, src, &d, r->auto_submitted);
 	d.notice = notify_notice_for_ref;
 	d.notice_ctx = ack;

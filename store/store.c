@@ -91,6 +91,8 @@ static const char *const store_migrations[] = {
 	   due ones; without these both scan the whole outbox per message. */
 	"CREATE INDEX outbox_recipient ON outbox(lower(recipient), kind, created_at);"
 	"CREATE INDEX outbox_due ON outbox(state, next_attempt_at);",
+	/* 3: a new complaint is compared with the earlier ones from its address. */
+	"CREATE INDEX complaints_email ON complaints(lower(complainant_email), received_at);",
 };
 
 int store_fail(struct store *st, GError **error, const char *what)
@@ -431,8 +433,9 @@ static int64_t store_insert_complaint(struct store *st, const struct store_sourc
 	sqlite3_stmt *s = store_cached(st,
 		"INSERT INTO complaints (ref, channel, received_at, acceptance_due, handling_due,"
 		" handling_due_extended, calendar_uncertain, complainant_name, complainant_email,"
-		" complainant_phone, subject, body, message_id, major, created_at)"
-		" VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", error);
+		" complainant_phone, subject, body, message_id, major, created_at, notice_by,"
+		" possible_duplicate_of)"
+		" VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", error);
 	if (s == NULL)
 		return -1;
 	store_bind_text(s, 1, ref);
@@ -450,6 +453,11 @@ static int64_t store_insert_complaint(struct store *st, const struct store_sourc
 	store_bind_text(s, 13, d->message_id);
 	sqlite3_bind_int(s, 14, d->major);
 	sqlite3_bind_int64(s, 15, now);
+	store_bind_text(s, 16, d->notice_by != NULL ? d->notice_by : "email");
+	if (d->possible_duplicate_of > 0)
+		sqlite3_bind_int64(s, 17, d->possible_duplicate_of);
+	else
+		sqlite3_bind_null(s, 17);
 	int64_t id = store_step_done(st, s, error) < 0 ? -1 : sqlite3_last_insert_rowid(st->db);
 	store_cached_done(s);
 	return id;
@@ -646,6 +654,8 @@ void store_complaint_free(struct store_complaint *c)
 	g_free(c->note);
 	g_free(c->decided_by);
 	g_free(c->merged_into);
+	g_free(c->notice_by);
+	g_free(c->possible_duplicate_of);
 	g_clear_pointer(&c->accounts, g_ptr_array_unref);
 	g_clear_pointer(&c->attachments, g_ptr_array_unref);
 	g_clear_pointer(&c->events, g_ptr_array_unref);
@@ -658,7 +668,8 @@ void store_complaint_free(struct store_complaint *c)
 	" c.handling_due_extended, c.calendar_uncertain, c.major, c.complainant_name," \
 	" c.complainant_email, c.complainant_phone, c.subject, c.body, c.message_id, c.reason," \
 	" c.note, c.decided_by, (SELECT m.ref FROM complaints m WHERE m.id = c.merged_into)," \
-	" c.decided_at, c.created_at"
+	" c.decided_at, c.created_at, c.notice_by," \
+	" (SELECT d.ref FROM complaints d WHERE d.id = c.possible_duplicate_of)"
 
 static struct store_complaint *store_read_complaint(sqlite3_stmt *s)
 {
@@ -685,6 +696,8 @@ static struct store_complaint *store_read_complaint(sqlite3_stmt *s)
 	c->merged_into = store_col_text(s, 19);
 	c->decided_at = sqlite3_column_int64(s, 20);
 	c->created_at = sqlite3_column_int64(s, 21);
+	c->notice_by = store_col_text(s, 22);
+	c->possible_duplicate_of = store_col_text(s, 23);
 	c->accounts = g_ptr_array_new_with_free_func(store_account_free);
 	return c;
 }
@@ -1070,6 +1083,28 @@ int store_recompute_deadlines(struct store *st, store_deadline_fn fn, void *ctx,
 		return n;
 	store_tx_rollback(st, false);
 	return -1;
+}
+
+int store_recent_from(struct store *st, const char *email, int64_t since, unsigned max,
+		      store_text_fn fn, void *ctx, GError **error)
+{
+	sqlite3_stmt *s = store_cached(st,
+		"SELECT id, subject, body FROM complaints"
+		" WHERE lower(complainant_email) = lower(?1) AND received_at >= ?2"
+		" ORDER BY received_at DESC, id DESC LIMIT ?3", error);
+	if (s == NULL)
+		return -1;
+	store_bind_text(s, 1, email);
+	sqlite3_bind_int64(s, 2, since);
+	sqlite3_bind_int64(s, 3, max);
+	int rc;
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW &&
+	       fn(sqlite3_column_int64(s, 0), (const char *)sqlite3_column_text(s, 1),
+		  (const char *)sqlite3_column_text(s, 2), ctx))
+		;
+	store_cached_done(s);
+	return rc == SQLITE_DONE || rc == SQLITE_ROW ? 0 :
+		store_fail(st, error, "looking up earlier complaints");
 }
 
 int store_foreach_source(struct store *st, store_source_fn fn, void *ctx, GError **error)

@@ -20,7 +20,7 @@ enum store_error_code {
 	STORE_ERROR_INVALID,     /* a request wrong in itself (unknown reason code ...) */
 };
 
-#define STORE_SCHEMA_VERSION 2
+#define STORE_SCHEMA_VERSION 3
 
 struct store;
 
@@ -105,7 +105,16 @@ struct store_draft {
 	const char *actor;               /* who records it: "intake" */
 	store_notice_fn notice;          /* the acknowledgment to queue, or NULL */
 	void *notice_ctx;
+	const char *notice_by;           /* "email", "post" (no address known) or NULL: "email" */
+	int64_t possible_duplicate_of;   /* the id of an earlier complaint it closely matches, or 0 */
 };
+
+/* Earlier complaints from an address, newest first: at most max of those
+   received at or after since, each given to fn with its id, subject and
+   body, until fn returns false. Returns 0 or -1. */
+typedef bool (*store_text_fn)(int64_t id, const char *subject, const char *body, void *ctx);
+int store_recent_from(struct store *st, const char *email, int64_t since, unsigned max,
+		      store_text_fn fn, void *ctx, GError **error);
 
 /* If a source with the same origin or the same content hash is already
    stored, sets *ref_r (newly allocated; NULL when it made no complaint) and
@@ -134,6 +143,8 @@ struct store_complaint {
 	char *name, *email, *phone, *subject, *body, *message_id;
 	char *reason, *note, *decided_by, *merged_into;
 	int64_t decided_at, created_at;
+	char *notice_by;             /* "email", "post" or "none" */
+	char *possible_duplicate_of; /* the reference of the complaint it closely matches, or NULL */
 	GPtrArray *accounts;     /* of struct store_complaint_account* */
 	GPtrArray *attachments;  /* of struct store_complaint_attachment* (show only) */
 	GPtrArray *events;       /* of struct store_event* (show only) */
