@@ -27,7 +27,7 @@ static const char *const config_calendar_keys[] = {
 static const char *const config_intake_keys[] = { "reference_prefix", "log_level", NULL };
 static const char *const config_limits_keys[] = {
 	"message_bytes", "mime_depth", "mime_parts", "attachment_bytes", "ocr_pages",
-	"ocr_seconds", "ocr_memory", NULL };
+	"ocr_seconds", "ocr_memory", "ocr_languages", "ocr_fallback_languages", "ocr_jobs", NULL };
 static const char *const config_imap_keys[] = {
 	"url", "user", "password_file", "password_env", "after", "poll_interval",
 	"tls_ca_file", "tls_verify", "starttls", "oauth2_token_file", "max_message_size",
@@ -346,6 +346,38 @@ static void config_read_intake(struct config_reader *r)
 		config_fail(r, "intake", "log_level", c->log_level, "debug, info, warn or error");
 }
 
+/* Tesseract language names joined by '+' ("chi_sim+eng", "script/HanS"). */
+static bool config_languages_ok(const char *v)
+{
+	g_auto(GStrv) parts = g_strsplit(v, "+", -1);
+	for (size_t i = 0; parts[i] != NULL; i++) {
+		const char *p = parts[i];
+		if (!g_ascii_isalnum(*p) || strlen(p) > 64)
+			return false;
+		for (; *p != '\0'; p++)
+			if (!g_ascii_isalnum(*p) && *p != '_' && *p != '-' && *p != '/')
+				return false;
+	}
+	return parts[0] != NULL;
+}
+
+/* ocr_languages and ocr_fallback_languages ("none": "", no second reading). */
+static void config_read_ocr_languages(struct config_reader *r, struct config_limits *l)
+{
+	const char *what = "tesseract languages joined by '+' such as chi_sim or chi_sim+eng";
+	bool own = g_key_file_has_key(r->kf, "limits", "ocr_languages", NULL);
+	l->ocr_languages = config_string(r, "limits", "ocr_languages", "chi_sim");
+	if (l->ocr_languages != NULL && !config_languages_ok(l->ocr_languages))
+		config_fail(r, "limits", "ocr_languages", l->ocr_languages, what);
+	l->ocr_fallback_languages = config_string(r, "limits", "ocr_fallback_languages",
+						  own ? "none" : "chi_sim+eng");
+	if (l->ocr_fallback_languages != NULL && strcmp(l->ocr_fallback_languages, "none") == 0)
+		l->ocr_fallback_languages[0] = '\0';
+	else if (l->ocr_fallback_languages != NULL && !config_languages_ok(l->ocr_fallback_languages))
+		config_fail(r, "limits", "ocr_fallback_languages", l->ocr_fallback_languages,
+			    "none, or tesseract languages joined by '+' such as chi_sim+eng");
+}
+
 static void config_read_limits(struct config_reader *r)
 {
 	struct config_limits *l = &r->cfg->limits;
@@ -357,6 +389,8 @@ static void config_read_limits(struct config_reader *r)
 	l->ocr_pages = config_uint(r, "limits", "ocr_pages", 20, 1, 1000);
 	l->ocr_seconds = config_uint(r, "limits", "ocr_seconds", 120, 1, 3600);
 	l->ocr_memory = config_size(r, "limits", "ocr_memory", 2ull << 30);
+	config_read_ocr_languages(r, l);
+	l->ocr_jobs = config_uint(r, "limits", "ocr_jobs", MAX(1u, g_get_num_processors()), 1, 1024);
 }
 
 static bool config_url_ok(const char *url, const char *const *schemes)
@@ -608,6 +642,8 @@ void config_free(struct config *c)
 	g_free(c->customers_file);
 	g_free(c->templates_dir);
 	g_free(c->language);
+	g_free(c->limits.ocr_languages);
+	g_free(c->limits.ocr_fallback_languages);
 	g_free(c->smtp.url);
 	g_free(c->smtp.user);
 	g_free(c->smtp.password_file);

@@ -21,6 +21,10 @@ struct config_limits {
 	unsigned ocr_pages;         /* default 20 */
 	unsigned ocr_seconds;       /* default 120 */
 	uint64_t ocr_memory;        /* address space of one OCR child; default 2 GiB */
+	char *ocr_languages;        /* tesseract -l, default chi_sim */
+	char *ocr_fallback_languages;  /* for pages with few ideographs; default chi_sim+eng
+				       when ocr_languages is not set, else none ("") */
+	unsigned ocr_jobs;          /* OCR children per document; default the number of cores */
 };
 
 struct config_imap {

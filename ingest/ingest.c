@@ -285,6 +285,9 @@ void ingest_ocr_settings(const struct config *cfg, struct ocr_settings *s)
 		.seconds = cfg->limits.ocr_seconds,
 		.max_pages = cfg->limits.ocr_pages,
 		.max_memory = cfg->limits.ocr_memory,
+		.languages = cfg->limits.ocr_languages,
+		.fallback_languages = cfg->limits.ocr_fallback_languages,
+		.jobs = cfg->limits.ocr_jobs,
 	};
 }
 

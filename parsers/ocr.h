@@ -11,10 +11,15 @@
    process of its own process group, with limits on CPU time, address space,
    size of the files it may write and core dumps (none), killed when over its
    wall-clock time; its output is bounded. Only types whose magic leptonica
-   also recognises reach tesseract (so that it never reads the input as a
-   list of file names). DOCX is unzipped with a bound on the uncompressed
-   size, and its XML parsed without network, DTD loading or entity
-   substitution. */
+   also recognises reach tesseract, and only named in a list file of ours
+   (so that it never reads the input as a list of file names). DOCX is
+   unzipped with a bound on the uncompressed size, and its XML parsed
+   without network, DTD loading or entity substitution.
+   CORES: the pages of one document are spread over several tesseract
+   children at once (settings.jobs), but the whole process never runs more
+   OCR children than it has cores, whichever threads and documents they
+   belong to: a document waits for a free core before its first child and
+   takes more only when they are free. */
 #ifndef INTAKE_PARSERS_OCR_H
 #define INTAKE_PARSERS_OCR_H
 
@@ -44,8 +49,16 @@ struct ocr_settings {
 	unsigned max_pages;        /* pages read; later pages are left out with a note; default 20 */
 	uint64_t max_memory;       /* address space of a child; default 2 GiB */
 	uint64_t max_output;       /* largest file a child may write, and of text kept; default 256 MiB */
-	unsigned dpi;              /* rasterisation of image-only PDF pages; default 300 */
-	const char *languages;     /* tesseract -l; default "chi_sim+eng" */
+	unsigned dpi;              /* rasterisation of image-only PDF pages, told to tesseract
+				      (--dpi); default 300 */
+	const char *languages;     /* tesseract -l; default "chi_sim" */
+	const char *fallback_languages;  /* a page whose text read with `languages` has fewer
+				      than 20% ideographs among its letters and digits (a page
+				      in a Latin script) is read again with these, and keeps
+				      that text if it has any; NULL: "chi_sim+eng" when
+				      languages is NULL too, else none; "": none */
+	unsigned jobs;             /* tesseract children at once over the pages of one
+				      document; default and at most the number of cores */
 	const char *tesseract;     /* the programs, as paths or names looked up in PATH; */
 	const char *pdftotext;     /*   defaults "tesseract", "pdftotext", "pdftoppm", */
 	const char *pdftoppm;      /*   "pdfinfo", "tiffcp" */
@@ -74,7 +87,9 @@ enum ocr_kind ocr_kind_of(const char *mime_type);
 struct ocr_result {
 	char *text;            /* valid UTF-8, at least one letter, digit or ideograph */
 	char *engine;          /* "pdftotext", "tesseract", "pdftotext+tesseract", "docx", "text" */
-	char *language;        /* the tesseract languages when OCR ran, else NULL */
+	char *language;        /* the tesseract languages when OCR ran, else NULL: "L" or
+				  "F" (every page read with the fallback languages) or
+				  "L, F" (some: a note says which) */
 	unsigned pages;        /* pages read (1 for an image, DOCX or text) */
 	unsigned pages_total;  /* pages in the document, >= pages */
 	GPtrArray *notes;      /* of char*: pages left out, pages read by OCR ... */

@@ -192,6 +192,45 @@ static void test_dropdir_settle_time(void **state)
 	}
 }
 
+/* [limits] OCR languages and children per document: defaults, the
+   fallback off when the languages are set alone or with "none", and
+   malformed values refused. */
+static void test_ocr_limits(void **state)
+{
+	(void)state;
+	GError *err = NULL;
+	struct config *cfg = load("", &err);
+	assert_non_null(cfg);
+	assert_string_equal(cfg->limits.ocr_languages, "chi_sim");
+	assert_string_equal(cfg->limits.ocr_fallback_languages, "chi_sim+eng");
+	assert_int_equal(cfg->limits.ocr_jobs, MAX(1u, g_get_num_processors()));
+	config_free(cfg);
+	cfg = load("[limits]\nocr_languages = eng\nocr_jobs = 1\n", &err);
+	assert_non_null(cfg);
+	assert_string_equal(cfg->limits.ocr_languages, "eng");
+	assert_string_equal(cfg->limits.ocr_fallback_languages, "");
+	assert_int_equal(cfg->limits.ocr_jobs, 1);
+	config_free(cfg);
+	cfg = load("[limits]\nocr_languages = chi_sim+chi_tra\nocr_fallback_languages = eng\n", &err);
+	assert_non_null(cfg);
+	assert_string_equal(cfg->limits.ocr_fallback_languages, "eng");
+	config_free(cfg);
+	cfg = load("[limits]\nocr_fallback_languages = none\n", &err);
+	assert_non_null(cfg);
+	assert_string_equal(cfg->limits.ocr_languages, "chi_sim");
+	assert_string_equal(cfg->limits.ocr_fallback_languages, "");
+	config_free(cfg);
+	expect_error("[limits]\nocr_languages = chi_sim eng\n",
+		     (const char *const[]){ "[limits]", "ocr_languages", "chi_sim eng", "joined by '+'", NULL });
+	expect_error("[limits]\nocr_languages = chi_sim+\n",
+		     (const char *const[]){ "ocr_languages", "joined by '+'", NULL });
+	expect_error("[limits]\nocr_languages = -c\n", (const char *const[]){ "ocr_languages", NULL });
+	expect_error("[limits]\nocr_fallback_languages = ../eng\n",
+		     (const char *const[]){ "ocr_fallback_languages", "none, or", NULL });
+	expect_error("[limits]\nocr_jobs = 0\n",
+		     (const char *const[]){ "[limits]", "ocr_jobs", "from 1 to 1024", NULL });
+}
+
 static void test_default_path(void **state)
 {
 	(void)state;
@@ -222,6 +261,7 @@ int main(void)
 		cmocka_unit_test(test_reminders),
 		cmocka_unit_test(test_parsers),
 		cmocka_unit_test(test_dropdir_settle_time),
+		cmocka_unit_test(test_ocr_limits),
 		cmocka_unit_test(test_default_path),
 		cmocka_unit_test(test_missing_file),
 	};

@@ -10,6 +10,17 @@
 #                              INTERNALDATE = EPOCH (the Maildir file's mtime)
 #   dovecot_maildir USER [FOLDER]   the Maildir of a folder
 #   dovecot_adm ARGS...        doveadm against this instance
+# Certificates issued for another name (host name checks), after dovecot_start:
+#   dovecot_start_alt NAME SAN start a second instance NAME (a word) on the same
+#                              users and Maildirs, at its own free ports, serving
+#                              a certificate whose only subjectAltName is SAN
+#                              (e.g. "DNS:mail.other.example"), issued by a test
+#                              CA; sets DOVECOT_ALT_PORT (plaintext + STARTTLS),
+#                              DOVECOT_ALT_SPORT (imaps) and DOVECOT_ALT_CA (the
+#                              CA, to give as tls_ca_file) and DOVECOT_ALT_DIR
+#                              (its folder: dovecot.log) for that instance
+#   dovecot_stop_alt [NAME]    stop it (every one without NAME); dovecot_stop
+#                              stops them too
 # Users: alice, bob, carol; the password of each is "NAME-secret".
 # Dovecot refuses uid 0 for mail: mail processes run as nobody:nogroup.
 
@@ -17,6 +28,11 @@ DOVECOT_DIR=""
 DOVECOT_PORT=""
 DOVECOT_SPORT=""
 DOVECOT_CA=""
+DOVECOT_ALT_PORT=""
+DOVECOT_ALT_SPORT=""
+DOVECOT_ALT_CA=""
+DOVECOT_ALT_DIR=""
+dovecot__alts=""
 
 dovecot__free_port() {
 	/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
@@ -145,6 +161,7 @@ dovecot_restart() {
 }
 
 dovecot_stop() {
+	if [ -n "$dovecot__alts" ]; then dovecot_stop_alt; fi
 	[ -n "$DOVECOT_DIR" ] || return 0
 	pidf="$DOVECOT_DIR/run/master.pid"
 	[ -f "$pidf" ] || return 0
@@ -171,4 +188,90 @@ dovecot_deliver() { # user file [epoch] [folder]
 	[ -n "${3:-}" ] && touch -d "@$3" "$md/tmp/$name"
 	chown nobody:nogroup "$md/tmp/$name"
 	mv "$md/tmp/$name" "$md/new/$name"
+}
+
+# --- second instances with a certificate for another name ---------------------
+
+dovecot__ca() { # dir: a test CA (EC P-256: cheap), made once
+	[ -s "$1/ca.pem" ] && return 0
+	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 \
+		-subj "/CN=intake test CA" \
+		-addext "basicConstraints=critical,CA:TRUE" \
+		-addext "keyUsage=critical,keyCertSign,cRLSign" \
+		-keyout "$1/ca.key" -out "$1/ca.pem" >/dev/null 2>&1
+}
+
+dovecot__leaf() { # dir san cadir: key.pem, cert.pem for SAN only, signed by the CA
+	printf 'subjectAltName=%s\nbasicConstraints=CA:FALSE\nkeyUsage=digitalSignature\nextendedKeyUsage=serverAuth\n' \
+		"$2" >"$1/ext.cnf"
+	openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes \
+		-subj "/CN=intake test server" -keyout "$1/key.pem" -out "$1/req.pem" >/dev/null 2>&1 &&
+	openssl x509 -req -in "$1/req.pem" -days 2 -CA "$3/ca.pem" -CAkey "$3/ca.key" \
+		-set_serial "0x$(od -An -N8 -tx1 /dev/urandom | tr -d ' \n')" \
+		-extfile "$1/ext.cnf" -out "$1/cert.pem" >/dev/null 2>&1
+}
+
+dovecot_start_alt() { # name san
+	[ -n "$DOVECOT_DIR" ] || { echo "# dovecot_start_alt: dovecot_start first" >&2; return 1; }
+	dovecot__a=$DOVECOT_DIR/alt-$1
+	mkdir -p "$dovecot__a/run" "$dovecot__a/state"
+	dovecot__ca "$DOVECOT_DIR" || { echo "# dovecot: openssl (CA) failed" >&2; return 1; }
+	dovecot__leaf "$dovecot__a" "$2" "$DOVECOT_DIR" || { echo "# dovecot: openssl ($2) failed" >&2; return 1; }
+	dovecot__p=$(dovecot__free_port)
+	dovecot__sp=$(dovecot__free_port)
+	while [ "$dovecot__sp" = "$dovecot__p" ]; do dovecot__sp=$(dovecot__free_port); done
+	# The first instance's configuration (users, Maildirs, TLS settings), with
+	# this one's folders, certificate and ports; later settings win.
+	cat >"$dovecot__a/dovecot.conf" <<CONF
+!include $DOVECOT_DIR/dovecot.conf
+base_dir = $dovecot__a/run
+state_dir = $dovecot__a/state
+log_path = $dovecot__a/dovecot.log
+ssl_cert = <$dovecot__a/cert.pem
+ssl_key = <$dovecot__a/key.pem
+service imap-login {
+  inet_listener imap {
+    port = $dovecot__p
+  }
+  inet_listener imaps {
+    port = $dovecot__sp
+  }
+}
+CONF
+	dovecot -c "$dovecot__a/dovecot.conf" || { echo "# dovecot $1 failed to start:" >&2; \
+		sed 's/^/# /' "$dovecot__a/dovecot.log" >&2; return 1; }
+	dovecot__alts="$dovecot__alts $1"
+	dovecot__wait_port "$dovecot__p" 100 && dovecot__wait_port "$dovecot__sp" 100 || {
+		echo "# dovecot $1 does not listen on $dovecot__p" >&2; return 1; }
+	DOVECOT_ALT_PORT=$dovecot__p
+	DOVECOT_ALT_SPORT=$dovecot__sp
+	DOVECOT_ALT_CA=$DOVECOT_DIR/ca.pem
+	DOVECOT_ALT_DIR=$dovecot__a
+	export DOVECOT_ALT_PORT DOVECOT_ALT_SPORT DOVECOT_ALT_CA DOVECOT_ALT_DIR
+}
+
+dovecot_stop_alt() { # [name]: all are signalled first, then waited for
+	dovecot__pids=""
+	for dovecot__a in ${1:-$dovecot__alts}; do
+		dovecot__pidf="$DOVECOT_DIR/alt-$dovecot__a/run/master.pid"
+		if [ -f "$dovecot__pidf" ]; then
+			dovecot__pid=$(cat "$dovecot__pidf")
+			kill "$dovecot__pid" 2>/dev/null && dovecot__pids="$dovecot__pids $dovecot__pid"
+			rm -f "$dovecot__pidf"
+		fi
+		dovecot__rest=""
+		for dovecot__b in $dovecot__alts; do
+			[ "$dovecot__b" = "$dovecot__a" ] || dovecot__rest="$dovecot__rest $dovecot__b"
+		done
+		dovecot__alts=$dovecot__rest
+	done
+	for dovecot__pid in $dovecot__pids; do
+		dovecot__i=0
+		while kill -0 "$dovecot__pid" 2>/dev/null && [ $dovecot__i -lt 50 ]; do
+			sleep 0.1
+			dovecot__i=$((dovecot__i + 1))
+		done
+		kill -9 "$dovecot__pid" 2>/dev/null
+	done
+	return 0
 }

@@ -166,8 +166,8 @@ else nok "JPEG letter: no draft"; fi
 # --- an image-only two-page PDF with noise: the OCR path, a sidecar, no e-mail
 exp="$scans/letter2.expected.json"
 if parse letter "$fx/letter2.pdf"; then
-	check "image-only PDF goes to OCR: engine tesseract, 2 pages, chi_sim+eng" json "$tmp/parse.json" \
-		"d['ocr']['engine'] == 'tesseract' and d['ocr']['pages'] == 2 and d['ocr']['language'] == 'chi_sim+eng'"
+	check "image-only PDF goes to OCR: engine tesseract, 2 pages, chi_sim (Chinese text: no English fallback)" json "$tmp/parse.json" \
+		"d['ocr']['engine'] == 'tesseract' and d['ocr']['pages'] == 2 and d['ocr']['language'] == 'chi_sim'"
 else nok "parse image-only PDF" "$(cat "$tmp/parse.err")"; fi
 if show letter2.pdf; then
 	ref2=$(ref_of letter2.pdf)

@@ -353,4 +353,87 @@ daemon_pid=""
 check "IDLE: SIGTERM leaves IDLE and exits with 0 within 5 s" \
 	test "$rc" = 0 -a $(((t1 - t0) / 1000000)) -lt 5000
 
+# --- TLS: a trusted certificate issued for another name is refused ------------
+# Two more Dovecots on alice's Maildirs (tests/harness/dovecot.sh), each with a
+# certificate issued by a CA given as tls_ca_file: one for mail.other.example
+# only, one for localhost only. Neither has IP:127.0.0.1. Only 127.0.0.1 is
+# dialled: `localhost` must resolve to loopback addresses only.
+hostname_refused() { # label config log
+	run_once "$2" "$3"
+	check "$1: run --once exits 1" test $? = 1
+	check "$1: no draft is created" test "$(ndrafts "$2")" = 0
+	check "$1: status shows the mailbox in error" test "$(status_of "$2" "imap main" '["state"]')" = error
+	err=$(status_of "$2" "imap main" '["last_error"]')
+	check "$1: last_error says the certificate does not match the host name ($err)" \
+		sh -c "echo \"\$1\" | grep -q 'no alternative certificate subject name matches target host name .127\.0\.0\.1.'" \
+		- "$err"
+	check "$1: the message stays in the INBOX" test "$(count_mail alice)" = 1
+}
+dovecot_adm mailbox create -u alice Parked
+dovecot_adm move -u alice Parked mailbox INBOX all   # the over-size mail, out of the way
+deliver alice complaint-utf8.eml 71 1764810000
+other_log=""
+if dovecot_start_alt other DNS:mail.other.example; then
+	other_log=$DOVECOT_ALT_DIR/dovecot.log
+	H=$(conf hostname <<EOF
+[imap main]
+url = imaps://127.0.0.1:$DOVECOT_ALT_SPORT/INBOX
+user = alice
+password_file = $tmp/alice.pass
+tls_ca_file = $DOVECOT_ALT_CA
+after = move:Processed
+EOF
+)
+	hostname_refused "certificate for mail.other.example, imaps://127.0.0.1" "$H" "$tmp/run12.log"
+	HS=$(conf hostname-starttls <<EOF
+[imap main]
+url = imap://127.0.0.1:$DOVECOT_ALT_PORT/INBOX
+user = alice
+password_file = $tmp/alice.pass
+tls_ca_file = $DOVECOT_ALT_CA
+after = move:Processed
+EOF
+)
+	hostname_refused "certificate for mail.other.example, STARTTLS to 127.0.0.1" "$HS" "$tmp/run13.log"
+else
+	ok 1 "a Dovecot with a certificate for mail.other.example starts"
+fi
+loopback=$(/usr/bin/python3 -c 'import socket
+a = {x[4][0] for x in socket.getaddrinfo("localhost", 1, type=socket.SOCK_STREAM)}
+print("yes" if a and a <= {"127.0.0.1", "::1"} else "no: %s" % sorted(a))')
+if [ "$loopback" != yes ]; then
+	echo "ok $((n + 1)) - # SKIP localhost does not resolve to loopback only ($loopback)"
+	n=$((n + 1))
+elif dovecot_start_alt localhost DNS:localhost; then
+	HL=$(conf hostname-ip <<EOF
+[imap main]
+url = imaps://127.0.0.1:$DOVECOT_ALT_SPORT/INBOX
+user = alice
+password_file = $tmp/alice.pass
+tls_ca_file = $DOVECOT_ALT_CA
+after = move:Processed
+EOF
+)
+	hostname_refused "certificate for localhost only, imaps://127.0.0.1" "$HL" "$tmp/run14.log"
+	HN=$(conf hostname-name <<EOF
+[imap main]
+url = imaps://localhost:$DOVECOT_ALT_SPORT/INBOX
+user = alice
+password_file = $tmp/alice.pass
+tls_ca_file = $DOVECOT_ALT_CA
+after = move:Processed
+EOF
+)
+	run_once "$HN" "$tmp/run15.log"
+	ok $? "certificate for localhost only, imaps://localhost: run --once exits 0"
+	st=$("$INTAKE" -c "$HN" status --json | jq_py '[(s["state"], s["ingested"], s["last_error"]) for s in d["sources"]]')
+	check "... 1 draft, moved out of the INBOX, status ok without error ($st)" \
+		test "$(ndrafts "$HN"):$(count_mail alice):$st" = "1:0:[('ok', 1, None)]"
+else
+	ok 1 "a Dovecot with a certificate for localhost starts"
+fi
+dovecot_stop_alt   # both at once; their logs are complete
+[ -n "$other_log" ] && check "certificate for mail.other.example: the password was never sent (no login in its log)" \
+	sh -c "grep -q 'Disconnected' '$other_log' && ! grep -q 'Login: user=' '$other_log'"
+
 echo "1..$n"

@@ -3,7 +3,10 @@
    TIFF page counting, the clean-up of OCR output, and the child processes:
    the real pdftotext / pdftoppm / tesseract on a small PDF and its
    rendering, and fake tools (named fake-*) that hang, spin, crash, print
-   nothing or leave a grandchild behind. */
+   nothing or leave a grandchild behind; the pages of one document read by
+   several tesseract children at once, in order, never more children than
+   cores, and pages in a Latin script read again with the fallback
+   languages. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -318,6 +321,214 @@ static void test_image_ocr(void **state)
 	assert_string_equal(r.language, "eng");
 	assert_non_null(strstr(r.text, "310012345678"));
 	ocr_result_clear(&r);
+	/* The defaults: chi_sim finds no ideograph on this English page, which
+	   is then read with chi_sim+eng. */
+	assert_int_equal(ocr_document_text(NULL, "image/png", png, n, &r, &err), 0);
+	assert_string_equal(r.language, "chi_sim+eng");
+	assert_non_null(strstr(r.text, "Account 310012345678"));
+	ocr_result_clear(&r);
+}
+
+/* Fake PDF tools: pdfinfo says `pages` pages, pdftotext finds no text
+   layer, pdftoppm writes the page number into its "image", and tesseract
+   logs "S LANG DPI" when it starts and "E" when it ends to `log`, then
+   prints for each image of its list: odd pages as Chinese, even ones as
+   Latin (marked "fallback" when read with chi_sim+eng), after `body`. */
+struct fake_pdf {
+	char *log;
+	struct ocr_settings s;
+};
+
+static void fake_pdf_tools(struct fixture *f, struct fake_pdf *fp, unsigned pages, const char *body)
+{
+	fp->log = g_build_filename(f->dir, "tesseract.log", NULL);
+	g_autofree char *info = g_strdup_printf("echo 'Pages: %u'", pages);
+	g_autofree char *tess = g_strdup_printf(
+		"list=$1 lang= dpi=\n"
+		"while [ $# -gt 0 ]; do case $1 in -l) lang=$2; shift;; --dpi) dpi=$2; shift;; esac; shift; done\n"
+		"echo \"S $lang $dpi $$\" >> '%s'\n"
+		"%s\n"
+		"while read -r img; do n=$(cat \"$img\")\n"
+		"  if [ $((n %% 2)) = 1 ]; then echo \"第${n}页投诉内容\"\n"
+		"  elif [ \"$lang\" = chi_sim+eng ]; then echo \"Page $n fallback\"\n"
+		"  else echo \"Paqe $n latin\"; fi; printf '\\f'\n"
+		"done < \"$list\"\n"
+		"echo E >> '%s'", fp->log, body, fp->log);
+	fp->s = (struct ocr_settings){
+		.seconds = 10,
+		.pdfinfo = fake_tool(f, "fake-pdfinfo", info),
+		.pdftotext = fake_tool(f, "fake-pdftotext", "exit 0"),
+		.pdftoppm = fake_tool(f, "fake-pdftoppm", "echo \"$6\" > \"${10}.pgm\""),
+		.tesseract = fake_tool(f, "fake-tesseract-pages", tess),
+	};
+}
+
+static void fake_pdf_free(struct fake_pdf *fp)
+{
+	g_free(fp->log);
+	g_free((char *)fp->s.pdfinfo);
+	g_free((char *)fp->s.pdftotext);
+	g_free((char *)fp->s.pdftoppm);
+	g_free((char *)fp->s.tesseract);
+}
+
+/* The most tesseract children the log shows running at once, and how many
+   started with the languages `lang` (NULL: any). */
+static unsigned log_max_running(const char *log, const char *lang, unsigned *started_r)
+{
+	g_autofree char *text = NULL;
+	if (!g_file_get_contents(log, &text, NULL, NULL))
+		return 0;
+	g_auto(GStrv) lines = g_strsplit(text, "\n", -1);
+	unsigned run = 0, max = 0;
+	*started_r = 0;
+	for (size_t i = 0; lines[i] != NULL; i++) {
+		if (lines[i][0] == 'S') {
+			run++;
+			max = MAX(max, run);
+			g_auto(GStrv) w = g_strsplit(lines[i], " ", -1);
+			if (lang == NULL || (w[1] != NULL && strcmp(w[1], lang) == 0))
+				(*started_r)++;
+		} else if (lines[i][0] == 'E') {
+			run--;
+		}
+	}
+	return max;
+}
+
+static int read_fake_pdf(struct fake_pdf *fp, struct ocr_result *r, GError **error)
+{
+	return ocr_document_text(&fp->s, "application/pdf", "%PDF-1.4 fake", 13, r, error);
+}
+
+/* Six image-only pages over the cores: the text in page order, the
+   rasterisation dpi told to tesseract, the Latin pages (2, 4, 6) read again
+   with chi_sim+eng and noted, the Chinese ones not. */
+static void test_pages_parallel_fallback(void **state)
+{
+	struct fake_pdf fp;
+	fake_pdf_tools(*state, &fp, 6, "sleep 0.3");
+	struct ocr_result r;
+	GError *err = NULL;
+	if (read_fake_pdf(&fp, &r, &err) < 0)
+		fail_msg("%s", err->message);
+	assert_string_equal(r.text, "第1页投诉内容\n\nPage 2 fallback\n\n第3页投诉内容\n\n"
+			    "Page 4 fallback\n\n第5页投诉内容\n\nPage 6 fallback");
+	assert_string_equal(r.engine, "tesseract");
+	assert_string_equal(r.language, "chi_sim, chi_sim+eng");
+	assert_int_equal(r.pages, 6);
+	bool noted = false;
+	for (guint i = 0; i < r.notes->len; i++)
+		noted |= strstr(r.notes->pdata[i], "page 2, 4, 6 read with chi_sim+eng") != NULL;
+	assert_true(noted);
+	ocr_result_clear(&r);
+	unsigned cores = MIN(g_get_num_processors(), 6), chi = 0, fb = 0, any = 0;
+	unsigned max = log_max_running(fp.log, "chi_sim", &chi);
+	log_max_running(fp.log, "chi_sim+eng", &fb);
+	assert_int_equal(chi, cores);
+	assert_int_equal(fb, MIN(cores, 3));
+	assert_int_equal(max, cores);
+	g_autofree char *log = NULL;
+	assert_true(g_file_get_contents(fp.log, &log, NULL, NULL));
+	assert_non_null(strstr(log, "S chi_sim 300 "));
+	/* jobs = 1: one child, the same text. */
+	unlink(fp.log);
+	fp.s.jobs = 1;
+	assert_int_equal(read_fake_pdf(&fp, &r, &err), 0);
+	assert_non_null(strstr(r.text, "第5页投诉内容\n\nPage 6 fallback"));
+	ocr_result_clear(&r);
+	assert_int_equal(log_max_running(fp.log, NULL, &any), 1);
+	assert_int_equal(any, 2);
+	/* No fallback languages: the pages as chi_sim read them. */
+	unlink(fp.log);
+	fp.s.fallback_languages = "";
+	assert_int_equal(read_fake_pdf(&fp, &r, &err), 0);
+	assert_string_equal(r.language, "chi_sim");
+	assert_non_null(strstr(r.text, "Paqe 2 latin"));
+	ocr_result_clear(&r);
+	fake_pdf_free(&fp);
+}
+
+struct reader {
+	struct fake_pdf *fp;
+	int rc;
+};
+
+static void *read_in_thread(void *p)
+{
+	struct reader *rd = p;
+	struct ocr_result r;
+	GError *err = NULL;
+	rd->rc = read_fake_pdf(rd->fp, &r, &err);
+	if (rd->rc == 0)
+		ocr_result_clear(&r);
+	g_clear_error(&err);
+	return NULL;
+}
+
+/* Three documents read at once by three threads: never more tesseract
+   children in the process than cores. */
+static void test_pages_cores_shared(void **state)
+{
+	struct fake_pdf fp;
+	fake_pdf_tools(*state, &fp, 4, "sleep 0.3");
+	struct reader rd[3];
+	pthread_t th[3];
+	for (int i = 0; i < 3; i++) {
+		rd[i] = (struct reader){ .fp = &fp, .rc = -2 };
+		assert_int_equal(pthread_create(&th[i], NULL, read_in_thread, &rd[i]), 0);
+	}
+	for (int i = 0; i < 3; i++) {
+		pthread_join(th[i], NULL);
+		assert_int_equal(rd[i].rc, 0);
+	}
+	unsigned started = 0;
+	unsigned max = log_max_running(fp.log, NULL, &started);
+	assert_true(max >= 1 && max <= g_get_num_processors());
+	assert_true(started >= 3);
+	fake_pdf_free(&fp);
+}
+
+/* One child of a document crashes, or hangs past its time, while another
+   still runs: the document fails with that reason at once and the other
+   child is killed. */
+static void test_pages_child_fails(void **state)
+{
+	struct fixture *f = *state;
+	g_autofree char *pidfile = g_build_filename(f->dir, "sibling.pid", NULL);
+	g_autofree char *body = g_strdup_printf(
+		"if grep -qx 3 $(cat \"$list\"); then kill -SEGV $$; fi\n"
+		"if grep -qx 1 $(cat \"$list\"); then echo $$ > '%s'; exec sleep 30; fi", pidfile);
+	struct fake_pdf fp;
+	fake_pdf_tools(f, &fp, 4, body);
+	struct ocr_result r;
+	GError *err = NULL;
+	gint64 t0 = g_get_monotonic_time();
+	assert_int_equal(read_fake_pdf(&fp, &r, &err), -1);
+	assert_true(g_get_monotonic_time() - t0 < 3 * G_USEC_PER_SEC);
+	bool two = g_get_num_processors() >= 2;
+	/* One core: a single child has every page and crashes. */
+	assert_true(g_error_matches(err, OCR_ERROR, OCR_ERROR_CRASHED));
+	assert_non_null(strstr(err->message, "signal 11"));
+	g_clear_error(&err);
+	g_autofree char *pid = NULL;
+	if (two && g_file_get_contents(pidfile, &pid, NULL, NULL)) {
+		g_usleep(100000);
+		g_autofree char *stat_path = g_strdup_printf("/proc/%d/stat", atoi(pid));
+		g_autofree char *stat = NULL;
+		if (g_file_get_contents(stat_path, &stat, NULL, NULL))
+			assert_non_null(strstr(stat, ") Z "));
+	}
+	fake_pdf_free(&fp);
+	/* Page 1's child hangs (1 s limit), the others are fine. */
+	fake_pdf_tools(f, &fp, 4, "if grep -qx 1 $(cat \"$list\"); then exec sleep 30; fi");
+	fp.s.seconds = 1;
+	t0 = g_get_monotonic_time();
+	assert_int_equal(read_fake_pdf(&fp, &r, &err), -1);
+	assert_true(g_get_monotonic_time() - t0 < 3 * G_USEC_PER_SEC);
+	assert_true(g_error_matches(err, OCR_ERROR, OCR_ERROR_TIMEOUT));
+	g_clear_error(&err);
+	fake_pdf_free(&fp);
 }
 
 static int run_fake(struct fixture *f, const char *name, const char *body, unsigned seconds,
@@ -456,6 +667,9 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_fake_crash, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_fake_failures, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_fake_cancelled, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_pages_parallel_fallback, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_pages_cores_shared, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_pages_child_fails, setup, teardown),
 		cmocka_unit_test(test_plain_text),
 	};
 	return cmocka_run_group_tests_name("parsers/ocr", tests, NULL, NULL);
