@@ -20,6 +20,8 @@ struct ingest {
 	struct calendar_rules rules;
 	char **own_addresses;
 	struct notify *notify;   /* NULL when notices are off */
+	GHashTable *dup_cache;   /* complaint id -> struct similar*, see ingest_dup_cb */
+	uint64_t dup_lost;       /* store_group_lost() when the cache was filled */
 };
 
 struct store *ingest_store(struct ingest *in) { return in->store; }
@@ -40,6 +42,8 @@ void ingest_free(struct ingest *in)
 		g_time_zone_unref(in->tz);
 	g_strfreev(in->own_addresses);
 	notify_free(in->notify);
+	if (in->dup_cache != NULL)
+		g_hash_table_destroy(in->dup_cache);
 	g_free(in);
 }
 
@@ -193,8 +197,11 @@ static void ingest_ref_day(struct ingest *in, int64_t t, char day[9])
 #define INGEST_DUP_DAYS 90       /* earlier complaints looked at: received so recently */
 #define INGEST_DUP_MAX 10        /* and at most so many of them */
 #define INGEST_DUP_SCORE 0.8     /* the share of character pairs in common that marks one */
+#define INGEST_DUP_CACHE 1024    /* earlier complaints' pairs kept: a backlog from one
+				    address compares each with the next ones */
 
 struct ingest_dup {
+	struct ingest *in;
 	struct similar *mine;
 	int64_t id;
 };
@@ -204,14 +211,39 @@ static char *ingest_dup_text(const char *subject, const char *body)
 	return g_strconcat(subject != NULL ? subject : "", "\n", body != NULL ? body : "", NULL);
 }
 
+static void ingest_similar_free(gpointer p)
+{
+	similar_free(p);
+}
+
+/* The pairs of complaint id, from the cache or computed. Ids of a group
+   rolled back are reused: the cache is dropped then. */
+static const struct similar *ingest_dup_pairs(struct ingest *in, int64_t id, const char *subject,
+					      const char *body)
+{
+	uint64_t lost = store_group_lost(in->store);
+	if (in->dup_cache == NULL || in->dup_lost != lost ||
+	    g_hash_table_size(in->dup_cache) >= INGEST_DUP_CACHE) {
+		if (in->dup_cache != NULL)
+			g_hash_table_destroy(in->dup_cache);
+		in->dup_cache = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free,
+						      ingest_similar_free);
+		in->dup_lost = lost;
+	}
+	struct similar *s = g_hash_table_lookup(in->dup_cache, &id);
+	if (s == NULL) {
+		g_autofree char *text = ingest_dup_text(subject, body);
+		s = similar_new(text);
+		g_hash_table_insert(in->dup_cache, g_memdup2(&id, sizeof id), s);
+	}
+	return s;
+}
+
 /* The newest earlier complaint that matches is the one named. */
 static bool ingest_dup_cb(int64_t id, const char *subject, const char *body, void *ctx)
 {
 	struct ingest_dup *d = ctx;
-	g_autofree char *text = ingest_dup_text(subject, body);
-	struct similar *other = similar_new(text);
-	double score = similar_score(d->mine, other);
-	similar_free(other);
+	double score = similar_score(d->mine, ingest_dup_pairs(d->in, id, subject, body));
 	if (score < INGEST_DUP_SCORE)
 		return true;
 	d->id = id;
@@ -226,7 +258,7 @@ static int64_t ingest_possible_duplicate(struct ingest *in, const struct record 
 	if (r->complainant.address == NULL)
 		return 0;
 	g_autofree char *text = ingest_dup_text(r->subject, r->text);
-	struct ingest_dup d = { .mine = similar_new(text) };
+	struct ingest_dup d = { .in = in, .mine = similar_new(text) };
 	GError *err = NULL;
 	if (store_recent_from(in->store, r->complainant.address,
 			      received_at - INGEST_DUP_DAYS * 86400, INGEST_DUP_MAX, ingest_dup_cb,

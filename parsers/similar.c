@@ -46,6 +46,7 @@ struct similar *similar_new(const char *text)
 		if (k == 0 || s->pairs[k - 1] != s->pairs[i])
 			s->pairs[k++] = s->pairs[i];
 	s->n = k;
+	s->pairs = g_renew(uint64_t, s->pairs, MAX(k, 1));
 	return s;
 }
 

@@ -369,31 +369,25 @@ hostname_refused() { # label config log
 		- "$err"
 	check "$1: the message stays in the INBOX" test "$(count_mail alice)" = 1
 }
+alt_conf() { # name url: alice's mailbox on the second Dovecot, its CA trusted
+	conf "$1" <<EOF
+[imap main]
+url = $2
+user = alice
+password_file = $tmp/alice.pass
+tls_ca_file = $DOVECOT_ALT_CA
+after = move:Processed
+EOF
+}
 dovecot_adm mailbox create -u alice Parked
 dovecot_adm move -u alice Parked mailbox INBOX all   # the over-size mail, out of the way
 deliver alice complaint-utf8.eml 71 1764810000
 other_log=""
 if dovecot_start_alt other DNS:mail.other.example; then
 	other_log=$DOVECOT_ALT_DIR/dovecot.log
-	H=$(conf hostname <<EOF
-[imap main]
-url = imaps://127.0.0.1:$DOVECOT_ALT_SPORT/INBOX
-user = alice
-password_file = $tmp/alice.pass
-tls_ca_file = $DOVECOT_ALT_CA
-after = move:Processed
-EOF
-)
+	H=$(alt_conf hostname "imaps://127.0.0.1:$DOVECOT_ALT_SPORT/INBOX")
 	hostname_refused "certificate for mail.other.example, imaps://127.0.0.1" "$H" "$tmp/run12.log"
-	HS=$(conf hostname-starttls <<EOF
-[imap main]
-url = imap://127.0.0.1:$DOVECOT_ALT_PORT/INBOX
-user = alice
-password_file = $tmp/alice.pass
-tls_ca_file = $DOVECOT_ALT_CA
-after = move:Processed
-EOF
-)
+	HS=$(alt_conf hostname-starttls "imap://127.0.0.1:$DOVECOT_ALT_PORT/INBOX")
 	hostname_refused "certificate for mail.other.example, STARTTLS to 127.0.0.1" "$HS" "$tmp/run13.log"
 else
 	ok 1 "a Dovecot with a certificate for mail.other.example starts"
@@ -405,25 +399,9 @@ if [ "$loopback" != yes ]; then
 	echo "ok $((n + 1)) - # SKIP localhost does not resolve to loopback only ($loopback)"
 	n=$((n + 1))
 elif dovecot_start_alt localhost DNS:localhost; then
-	HL=$(conf hostname-ip <<EOF
-[imap main]
-url = imaps://127.0.0.1:$DOVECOT_ALT_SPORT/INBOX
-user = alice
-password_file = $tmp/alice.pass
-tls_ca_file = $DOVECOT_ALT_CA
-after = move:Processed
-EOF
-)
+	HL=$(alt_conf hostname-ip "imaps://127.0.0.1:$DOVECOT_ALT_SPORT/INBOX")
 	hostname_refused "certificate for localhost only, imaps://127.0.0.1" "$HL" "$tmp/run14.log"
-	HN=$(conf hostname-name <<EOF
-[imap main]
-url = imaps://localhost:$DOVECOT_ALT_SPORT/INBOX
-user = alice
-password_file = $tmp/alice.pass
-tls_ca_file = $DOVECOT_ALT_CA
-after = move:Processed
-EOF
-)
+	HN=$(alt_conf hostname-name "imaps://localhost:$DOVECOT_ALT_SPORT/INBOX")
 	run_once "$HN" "$tmp/run15.log"
 	ok $? "certificate for localhost only, imaps://localhost: run --once exits 0"
 	st=$("$INTAKE" -c "$HN" status --json | jq_py '[(s["state"], s["ingested"], s["last_error"]) for s in d["sources"]]')
