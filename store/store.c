@@ -267,14 +267,27 @@ static int store_migrate(struct store *st, GError **error)
 			    st->path, v, known);
 		return -1;
 	}
-	for (; v < known; v++) {
-		g_autofree char *sql = g_strdup_printf(
-			"BEGIN IMMEDIATE; %s; PRAGMA user_version = %d; COMMIT;",
-			store_migrations[v], v + 1);
+	/* Each step re-reads the version under the write lock: another process
+	   opening the same new database (the daemon and a CLI command started
+	   together) may have migrated it meanwhile. */
+	while (v < known) {
+		if (store_exec(st, "BEGIN IMMEDIATE", error) < 0)
+			return -1;
+		int now = store_version(st);
+		if (now != v) {
+			sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+			if (now < 0)
+				return store_fail(st, error, "reading the schema version");
+			v = now;
+			continue;
+		}
+		g_autofree char *sql = g_strdup_printf("%s; PRAGMA user_version = %d; COMMIT;",
+						       store_migrations[v], v + 1);
 		if (store_exec(st, sql, error) < 0) {
 			sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
 			return -1;
 		}
+		v++;
 	}
 	return 0;
 }
@@ -310,6 +323,21 @@ static void store_stmt_free(gpointer p)
 	sqlite3_finalize(p);
 }
 
+/* Switches a new database to WAL. Connections opening it at the same moment
+   get SQLITE_BUSY at once, without the busy handler: retried here for up to
+   about 10 s, as the busy timeout would. */
+static int store_wal(struct store *st, GError **error)
+{
+	for (int i = 0;; i++) {
+		int rc = sqlite3_exec(st->db, "PRAGMA journal_mode = WAL", NULL, NULL, NULL);
+		if (rc == SQLITE_OK)
+			return 0;
+		if ((rc != SQLITE_BUSY && rc != SQLITE_LOCKED) || i >= 500)
+			return store_fail(st, error, "setting WAL mode");
+		g_usleep(20000);
+	}
+}
+
 struct store *store_open(const char *path, GError **error)
 {
 	if (store_create_file(path, error) < 0)
@@ -325,8 +353,9 @@ struct store *store_open(const char *path, GError **error)
 		return NULL;
 	}
 	sqlite3_busy_timeout(st->db, 10000);
-	if (store_exec(st, "PRAGMA journal_mode = WAL; PRAGMA foreign_keys = ON;"
-			   "PRAGMA synchronous = FULL; PRAGMA cache_size = -8192;", error) < 0 ||
+	if (store_wal(st, error) < 0 ||
+	    store_exec(st, "PRAGMA foreign_keys = ON; PRAGMA synchronous = FULL;"
+			   "PRAGMA cache_size = -8192;", error) < 0 ||
 	    store_migrate(st, error) < 0) {
 		store_free(st);
 		return NULL;

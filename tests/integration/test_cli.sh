@@ -168,4 +168,21 @@ chmod u+w "$f" 2>/dev/null; printf 'tampered' >>"$f"
 if [ $rc -eq 1 ] && grep -qi "mismatch\|tampered\|differs\|changed" "$tmp/out"; then ok "verify: a tampered original is reported (exit 1)"
 else nok "verify tampered exit $rc" "$(cat "$tmp/out")"; fi
 
+# Several processes opening a database that does not exist yet (the daemon
+# and a responder's command started together): every one of them gets it.
+mkdir -p "$tmp/race"
+printf '[store]\npath = var/intake.db\nspool = var/spool\n[calendar]\nfile = %s/config/calendar/cn.conf\n' \
+	"$top" >"$tmp/race/intake.conf"
+bad=0
+for round in 1 2 3 4 5 6 7 8 9 10; do
+	rm -rf "$tmp/race/var"
+	for k in 1 2 3 4; do
+		"$INTAKE" -c "$tmp/race/intake.conf" drafts --json >"$tmp/race/out$k" 2>&1 &
+	done
+	wait
+	for k in 1 2 3 4; do grep -q '"drafts"' "$tmp/race/out$k" || bad=$((bad + 1)); done
+done
+if [ $bad -eq 0 ]; then ok "a new database opened by 4 processes at once, 10 times: every one succeeds"
+else nok "concurrent first open: $bad of 40 failed" "$(cat "$tmp/race/out1")"; fi
+
 echo "1..$n"
