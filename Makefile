@@ -8,7 +8,7 @@
 
 BUILD    ?= build
 CC       ?= cc
-PKGS     := gmime-3.0 glib-2.0 libcurl libmagic sqlite3 libuv libxml-2.0 libzip
+PKGS     := gmime-3.0 glib-2.0 libcurl libcrypto libmagic sqlite3 libuv libxml-2.0 libzip
 WARN     := -std=c17 -Wall -Wextra -Wformat=2 -Werror
 CPPFLAGS += -D_GNU_SOURCE -I. $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 CFLAGS   ?= -O2 -g

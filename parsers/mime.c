@@ -12,6 +12,7 @@
 
 #include <string.h>
 
+#include "core/digest.h"
 #include "parsers/charset.h"
 #include "parsers/html.h"
 #include "parsers/rfc2047.h"
@@ -259,10 +260,7 @@ static void mime_add_attachment(struct mime_walk *w, GMimeObject *part, GBytes *
 	a->declared_type = g_ascii_strdown(declared, -1);
 	a->detected_type = sniff_buffer(w->s->sniff, data, n);
 	a->size = n;
-	GChecksum *sum = g_checksum_new(G_CHECKSUM_SHA256);
-	g_checksum_update(sum, (const guchar *)(data != NULL ? data : ""), (gssize)n);
-	g_strlcpy(a->sha256, g_checksum_get_string(sum), sizeof a->sha256);
-	g_checksum_free(sum);
+	digest_sha256_hex(data, n, a->sha256);
 	a->risky = sniff_is_risky_content(a->detected_type, a->filename, data, n);
 	a->content = g_bytes_ref(bytes);
 	g_ptr_array_add(w->r->attachments, a);

@@ -10,6 +10,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "core/digest.h"
+
 struct spool {
 	char *dir;
 	int dir_fd;
@@ -22,7 +24,7 @@ struct spool_writer {
 	char *tmp_path;
 	int fd;
 	size_t size;
-	GChecksum *sum;
+	struct digest *sum;
 };
 
 static int spool_fail_errno(GError **error, const char *op, const char *path, int err)
@@ -65,10 +67,7 @@ void spool_free(struct spool *sp)
 
 void spool_sha256(const void *data, size_t len, char sha_r[SPOOL_SHA256_HEX])
 {
-	GChecksum *sum = g_checksum_new(G_CHECKSUM_SHA256);
-	g_checksum_update(sum, data, (gssize)len);
-	g_strlcpy(sha_r, g_checksum_get_string(sum), SPOOL_SHA256_HEX);
-	g_checksum_free(sum);
+	digest_sha256_hex(data, len, sha_r);
 }
 
 char *spool_path(const struct spool *sp, const char *rel)
@@ -88,14 +87,14 @@ struct spool_writer *spool_writer_begin(struct spool *sp, GError **error)
 	w->sp = sp;
 	w->fd = fd;
 	w->tmp_path = g_steal_pointer(&tmpl);
-	w->sum = g_checksum_new(G_CHECKSUM_SHA256);
+	w->sum = digest_new();
 	return w;
 }
 
 int spool_writer_write(struct spool_writer *w, const void *data, size_t len, GError **error)
 {
 	const char *p = data;
-	g_checksum_update(w->sum, data, (gssize)len);
+	digest_update(w->sum, data, len);
 	w->size += len;
 	while (len > 0) {
 		ssize_t n = write(w->fd, p, len);
@@ -122,7 +121,7 @@ void spool_writer_abort(struct spool_writer *w)
 		close(w->fd);
 	unlink(w->tmp_path);
 	g_free(w->tmp_path);
-	g_checksum_free(w->sum);
+	digest_free(w->sum);
 	g_free(w);
 }
 
@@ -204,7 +203,7 @@ static int spool_place(struct spool_writer *w, const char *sha, GError **error)
 int spool_writer_commit(struct spool_writer *w, char sha_r[SPOOL_SHA256_HEX], char **path_r,
 			GError **error)
 {
-	g_strlcpy(sha_r, g_checksum_get_string(w->sum), SPOOL_SHA256_HEX);
+	digest_hex(w->sum, sha_r);
 	g_autofree char *rel = g_strdup_printf("%.2s/%.2s/%s", sha_r, sha_r + 2, sha_r);
 	struct stat st;
 	int rc = 0;
@@ -238,15 +237,15 @@ int spool_verify(const struct spool *sp, const char *rel, const char *expected_s
 	int fd = openat(sp->dir_fd, rel, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0)
 		return spool_fail_errno(error, "open", rel, errno);
-	GChecksum *sum = g_checksum_new(G_CHECKSUM_SHA256);
+	struct digest *sum = digest_new();
 	char buf[65536];
 	ssize_t n;
 	while ((n = read(fd, buf, sizeof buf)) > 0)
-		g_checksum_update(sum, (const guchar *)buf, n);
+		digest_update(sum, buf, (size_t)n);
 	int err = errno;
 	close(fd);
-	g_strlcpy(actual_r, g_checksum_get_string(sum), SPOOL_SHA256_HEX);
-	g_checksum_free(sum);
+	digest_hex(sum, actual_r);
+	digest_free(sum);
 	if (n < 0)
 		return spool_fail_errno(error, "read", rel, err);
 	return strcmp(actual_r, expected_sha) == 0 ? 1 : 0;
