@@ -1,7 +1,11 @@
 /* intake ingest FILE... and intake parse [--json] FILE: store mails by hand,
    or parse one and print its record without storing anything. */
+#include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "cli/cli.h"
 #include "core/log.h"
@@ -55,19 +59,32 @@ static int ingest_document_one(struct ingest *in, const char *channel, const cha
 	return CLI_OK;
 }
 
+/* Opens a mail to read, or says why not. */
+static int ingest_open_file(const char *cmd, const char *file)
+{
+	int fd = open(file, O_RDONLY | O_CLOEXEC);
+	struct stat st;
+	if (fd >= 0 && fstat(fd, &st) == 0 && S_ISDIR(st.st_mode)) {
+		close(fd);
+		fd = -1;
+		errno = EISDIR;
+	}
+	if (fd < 0)
+		cli_error(cmd, "%s: %s", file, g_strerror(errno));
+	return fd;
+}
+
 static int ingest_one(struct ingest *in, const char *file, int64_t received_at)
 {
 	GError *err = NULL;
-	g_autofree char *data = NULL;
-	gsize len = 0;
-	if (!g_file_get_contents(file, &data, &len, &err)) {
-		cli_error("ingest", "%s", err->message);
-		g_error_free(err);
+	int fd = ingest_open_file("ingest", file);
+	if (fd < 0)
 		return CLI_FAIL;
-	}
 	struct ingest_origin o = { .channel = "email", .kind = "manual", .received_at = received_at };
 	struct ingest_outcome out;
-	if (ingest_message(in, &o, data, len, &out, &err) < 0) {
+	int rc = ingest_message_fd(in, &o, fd, &out, &err);
+	close(fd);
+	if (rc < 0) {
 		cli_error("ingest", "%s: %s", file, err->message);
 		g_error_free(err);
 		return CLI_FAIL;
@@ -146,21 +163,19 @@ static int parse_document(const struct config *cfg, const char *channel, const c
 static int parse_run(const struct config *cfg, const char *file, bool json)
 {
 	GError *err = NULL;
-	g_autofree char *data = NULL;
-	gsize len = 0;
-	if (!g_file_get_contents(file, &data, &len, &err)) {
-		cli_error("parse", "%s", err->message);
-		g_error_free(err);
+	int fd = ingest_open_file("parse", file);
+	if (fd < 0)
 		return CLI_FAIL;
-	}
 	struct sniff *sn = sniff_new(&err);
 	if (sn == NULL) {
 		cli_error("parse", "%s", err->message);
 		g_error_free(err);
+		close(fd);
 		return CLI_FAIL;
 	}
 	g_auto(GStrv) own = ingest_own_addresses(cfg);
-	struct record *r = ingest_parse_message(cfg, sn, (const char *const *)own, data, len);
+	struct record *r = ingest_parse_message_fd(cfg, sn, (const char *const *)own, fd);
+	close(fd);
 	g_autoptr(GTimeZone) tz = g_time_zone_new_identifier(cfg->timezone);
 	g_autofree char *out = record_to_json(r, tz, true);
 	(void)json; /* the record is JSON either way */

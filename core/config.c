@@ -24,7 +24,8 @@ static const char *const config_store_keys[] = { "path", "spool", NULL };
 static const char *const config_calendar_keys[] = {
 	"file", "timezone", "close_of_business", "acceptance_days", "handling_days",
 	"extension_days", NULL };
-static const char *const config_intake_keys[] = { "reference_prefix", "log_level", NULL };
+static const char *const config_intake_keys[] = {
+	"reference_prefix", "log_level", "regulator_domains", "regulator_phrases", NULL };
 static const char *const config_limits_keys[] = {
 	"message_bytes", "mime_depth", "mime_parts", "attachment_bytes", "ocr_pages",
 	"ocr_seconds", "ocr_memory", "ocr_languages", "ocr_fallback_languages", "ocr_jobs", NULL };
@@ -332,6 +333,26 @@ static bool config_prefix_ok(const char *p)
 	return true;
 }
 
+/* A comma-separated list of non-empty words ("csrc.gov.cn, 12386"), or NULL
+   when the key is absent (the built-in list applies). */
+static char **config_word_list(struct config_reader *r, const char *group, const char *key)
+{
+	g_autofree char *v = config_get(r, group, key);
+	if (v == NULL)
+		return NULL;
+	g_auto(GStrv) parts = g_strsplit(v, ",", -1);
+	GPtrArray *out = g_ptr_array_new();
+	for (size_t i = 0; parts[i] != NULL; i++) {
+		char *w = g_strstrip(parts[i]);
+		if (*w != '\0' && g_utf8_validate(w, -1, NULL))
+			g_ptr_array_add(out, g_strdup(w));
+	}
+	if (out->len == 0)
+		config_fail(r, group, key, v, "one or more words separated by commas");
+	g_ptr_array_add(out, NULL);
+	return (char **)g_ptr_array_free(out, FALSE);
+}
+
 static void config_read_intake(struct config_reader *r)
 {
 	struct config *c = r->cfg;
@@ -344,6 +365,8 @@ static void config_read_intake(struct config_reader *r)
 	if (c->log_level != NULL && g_strv_contains((const char *const[]){
 			"debug", "info", "warn", "error", NULL }, c->log_level) == FALSE)
 		config_fail(r, "intake", "log_level", c->log_level, "debug, info, warn or error");
+	c->regulator_domains = config_word_list(r, "intake", "regulator_domains");
+	c->regulator_phrases = config_word_list(r, "intake", "regulator_phrases");
 }
 
 /* Tesseract language names joined by '+' ("chi_sim+eng", "script/HanS"). */
@@ -638,6 +661,8 @@ void config_free(struct config *c)
 	g_free(c->calendar_file);
 	g_free(c->timezone);
 	g_free(c->reference_prefix);
+	g_strfreev(c->regulator_domains);
+	g_strfreev(c->regulator_phrases);
 	g_free(c->log_level);
 	g_free(c->customers_file);
 	g_free(c->templates_dir);

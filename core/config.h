@@ -90,6 +90,9 @@ struct config {
 	int extension_days;         /* [calendar] extension_days, default 20 */
 	char *reference_prefix;     /* [intake] reference_prefix, default TS */
 	char *log_level;            /* [intake] log_level, default info */
+	char **regulator_domains;   /* [intake] regulator_domains: senders whose forwards
+				       are major; NULL: the built-in list (record.h) */
+	char **regulator_phrases;   /* [intake] regulator_phrases, likewise */
 	char *customers_file;       /* [customers] file, or NULL */
 	char *templates_dir;        /* [notices] templates, default config/templates */
 	char *language;             /* [notices] language, default zh */

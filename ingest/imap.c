@@ -19,6 +19,7 @@
 
 #include "core/log.h"
 #include "ingest/idle.h"
+#include "store/spool.h"
 
 #define IMAP_GROUP_MAX_US 1000000   /* a group commit holds the write lock at most so long */
 #define IMAP_BATCH 500              /* messages per batch: one state update */
@@ -39,6 +40,9 @@
 #define IMAP_SET_BYTES (56u << 10)
 #define IMAP_SET_ONE_MAX (16u << 10)
 #define IMAP_WINDOW_BYTES (8u << 20) /* fetched ahead of the store, at most */
+#define IMAP_STREAM_BYTES (64u << 10) /* a bigger message goes to the spool as it
+					 arrives, not to memory */
+#define IMAP_HEAD_BYTES (64u << 10)   /* of which this much is kept for its Message-ID */
 #define IMAP_KEYWORD "$IntakeProcessed"
 
 enum imap_op {
@@ -71,7 +75,8 @@ struct imap_msg {
 	bool single;             /* fetch it alone (its set failed, or it is big) */
 	bool by_ingest;          /* its state was decided by storing it */
 	enum imap_msg_state state;
-	GByteArray *data;
+	GByteArray *data;        /* the message; with file, its first IMAP_HEAD_BYTES only */
+	struct spool_writer *file;   /* a large message, written to the spool as it came */
 };
 
 struct imap_conn {
@@ -80,6 +85,9 @@ struct imap_conn {
 	enum imap_op op;
 	bool busy;
 	GByteArray *body;        /* the answer (untagged lines, or a message) */
+	struct spool_writer *file;   /* OP_FETCH of a large message: where it goes */
+	uint64_t got;            /* bytes of the message received */
+	GError *file_error;      /* writing it failed */
 	uint64_t limit;
 	bool over;               /* the answer passed limit */
 	char *last_line;         /* the last tagged server line, for messages */
@@ -317,16 +325,41 @@ static void imap_clear_credentials(struct imap_mailbox *mb)
 
 /* ---- transfers ---- */
 
+/* Into body, or for a large message into its spool file, keeping the first
+   IMAP_HEAD_BYTES in body for the Message-ID. */
 static size_t imap_write_cb(char *data, size_t size, size_t n, void *ctx)
 {
 	struct imap_conn *c = ctx;
 	size_t len = size * n;
-	if ((uint64_t)c->body->len + len > c->limit) {
+	if (c->got + len > c->limit) {
 		c->over = true;
 		return 0;
 	}
-	g_byte_array_append(c->body, (const guint8 *)data, (guint)len);
+	c->got += len;
+	if (c->file == NULL) {
+		g_byte_array_append(c->body, (const guint8 *)data, (guint)len);
+		return len;
+	}
+	if (c->body->len < IMAP_HEAD_BYTES)
+		g_byte_array_append(c->body, (const guint8 *)data,
+				    (guint)MIN(len, IMAP_HEAD_BYTES - c->body->len));
+	if (spool_writer_write(c->file, data, len, &c->file_error) < 0)
+		return 0;
 	return len;
+}
+
+static void imap_conn_drop_file(struct imap_conn *c)
+{
+	spool_writer_abort(c->file);
+	c->file = NULL;
+	g_clear_error(&c->file_error);
+}
+
+static void imap_msg_clear(struct imap_msg *m)
+{
+	g_clear_pointer(&m->data, g_byte_array_unref);
+	spool_writer_abort(m->file);
+	m->file = NULL;
 }
 
 /* Keeps the last tagged line ("A005 NO [TRYCREATE] ...") without its tag. */
@@ -408,6 +441,7 @@ static void imap_conn_clear(struct imap_conn *c)
 		g_ptr_array_unref(c->set);
 	if (c->lit != NULL)
 		g_byte_array_unref(c->lit);
+	imap_conn_drop_file(c);
 	memset(c, 0, sizeof *c);
 }
 
@@ -427,7 +461,15 @@ static int imap_conn_start(struct imap_conn *c, enum imap_op op, char *request,
 	c->errbuf[0] = '\0';
 	g_clear_pointer(&c->last_line, g_free);
 	g_byte_array_set_size(c->body, 0);
+	c->got = 0;
 	c->limit = op == OP_FETCH ? mb->max_bytes : IMAP_RESPONSE_MAX;
+	imap_conn_drop_file(c);
+	GError *err = NULL;
+	if (op == OP_FETCH && msg->size > IMAP_STREAM_BYTES &&
+	    (c->file = ingest_writer_begin(mb->env.ingest, &err)) == NULL) {
+		log_warn(mb->section, "uid %u: read into memory: %s", msg->uid, err->message);
+		g_error_free(err);
+	}
 	g_autofree char *url = op == OP_FETCH ?
 		g_strdup_printf("%s;UID=%u", mb->folder_url, msg->uid) : g_strdup(mb->folder_url);
 	if (imap_conn_setopts(c) < 0 || curl_easy_setopt(c->easy, CURLOPT_URL, url) != CURLE_OK ||
@@ -713,8 +755,7 @@ static void imap_pass_step(struct imap_mailbox *mb)
 static void imap_batch_clear(struct imap_mailbox *mb)
 {
 	for (guint i = 0; i < mb->n_batch; i++)
-		if (mb->batch[i].data != NULL)
-			g_byte_array_unref(mb->batch[i].data);
+		imap_msg_clear(&mb->batch[i]);
 	g_clear_pointer(&mb->batch, g_free);
 	mb->n_batch = mb->next_fetch = mb->next_ingest = 0;
 	g_clear_pointer(&mb->ack_set, g_free);
@@ -822,8 +863,13 @@ static void imap_ingest_one(struct imap_mailbox *mb, struct imap_msg *m)
 	struct ingest_origin o = { .channel = "email", .kind = "imap", .origin = origin,
 				   .received_at = m->internaldate, .group = true };
 	struct ingest_outcome out = { 0 };
-	if (seen == 0 && ingest_message(mb->env.ingest, &o, (const char *)m->data->data,
-					m->data->len, &out, &err) == 0) {
+	int rc = -1;
+	if (seen == 0 && m->file != NULL)
+		rc = ingest_message_writer(mb->env.ingest, &o, g_steal_pointer(&m->file), &out, &err);
+	else if (seen == 0)
+		rc = ingest_message(mb->env.ingest, &o, (const char *)m->data->data, m->data->len,
+				    &out, &err);
+	if (seen == 0 && rc == 0) {
 		m->state = out.status == INGEST_KNOWN ? MSG_KNOWN : MSG_STORED;
 		if (out.status == INGEST_CREATED)
 			log_info(mb->section, "uid %u: draft %s", m->uid, out.ref);
@@ -844,7 +890,7 @@ static void imap_ingest_one(struct imap_mailbox *mb, struct imap_msg *m)
 		mb->stored++;
 	else if (m->state == MSG_KNOWN)
 		mb->known++;
-	g_clear_pointer(&m->data, g_byte_array_unref);
+	imap_msg_clear(m);
 }
 
 /* Makes what the batch stored durable: one syncfs and one commit for all
@@ -1146,7 +1192,12 @@ static void imap_on_fetch(struct imap_mailbox *mb, struct imap_conn *c, CURLcode
 	if (rc == CURLE_OK) {
 		m->state = MSG_FETCHED;
 		m->data = c->body;
+		m->file = g_steal_pointer(&c->file);
 		c->body = g_byte_array_new();
+	} else if (c->file_error != NULL) {
+		m->state = MSG_FAILED;
+		imap_set_fail(mb, FAIL_STORE, g_strdup_printf("uid %u: not written to the spool: %s",
+							      m->uid, c->file_error->message));
 	} else if (rc == CURLE_REMOTE_FILE_NOT_FOUND) {
 		/* Expunged meanwhile, or a kept connection whose view is older than
 		   the metadata's: left for the next pass, which tells them apart

@@ -1,7 +1,10 @@
 /* Ingestion of one original; see ingest.h. */
 #include "ingest/ingest.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "core/log.h"
 #include "notify/notify.h"
@@ -22,6 +25,7 @@ struct ingest {
 	struct notify *notify;   /* NULL when notices are off */
 	GHashTable *dup_cache;   /* complaint id -> struct similar*, see ingest_dup_cb */
 	uint64_t dup_lost;       /* store_group_lost() when the cache was filled */
+	char *spill_dir;         /* the spool's tmp/: large attachments' bytes while parsed */
 };
 
 struct store *ingest_store(struct ingest *in) { return in->store; }
@@ -44,6 +48,7 @@ void ingest_free(struct ingest *in)
 	notify_free(in->notify);
 	if (in->dup_cache != NULL)
 		g_hash_table_destroy(in->dup_cache);
+	g_free(in->spill_dir);
 	g_free(in);
 }
 
@@ -145,6 +150,7 @@ struct ingest *ingest_open(const struct config *cfg, GError **error)
 		return NULL;
 	}
 	store_set_timezone(in->store, in->tz);
+	in->spill_dir = g_build_filename(cfg->spool_path, "tmp", NULL);
 	return in;
 }
 
@@ -163,7 +169,9 @@ static int ingest_save_attachments(struct ingest *in, struct record *r,
 		size_t n = 0;
 		const void *data = g_bytes_get_data(a->content, &n);
 		char sha[SPOOL_SHA256_HEX];
-		if (spool_save(in->spool, data != NULL ? data : "", n, sha, &paths[i], error) < 0)
+		int rc = a->fd >= 0 ? spool_save_fd(in->spool, a->fd, sha, &paths[i], error) :
+			 spool_save(in->spool, data != NULL ? data : "", n, sha, &paths[i], error);
+		if (rc < 0)
 			return -1;
 		out[i] = (struct store_attachment){
 			.filename = a->filename, .declared_type = a->declared_type,
@@ -191,6 +199,8 @@ static void ingest_ref_day(struct ingest *in, int64_t t, char day[9])
 	g_autofree char *s = g_date_time_format(local, "%Y%m%d");
 	g_strlcpy(day, s, 9);
 }
+
+#define INGEST_COPY_CHUNK 65536   /* bytes copied from a file into the spool at a time */
 
 /* ---- possible duplicates ---- */
 
@@ -328,11 +338,18 @@ void ingest_ocr_settings(const struct config *cfg, struct ocr_settings *s)
 #define INGEST_OCR_MAX_ATTACHMENTS 5
 #define INGEST_OCR_MIN_IMAGE 4096
 
-static bool ingest_attachment_readable(const struct record_attachment *a)
+static bool ingest_attachment_readable(const struct config *cfg, struct record *r,
+				       const struct record_attachment *a)
 {
 	enum ocr_kind k = ocr_kind_of(a->detected_type);
 	if (a->risky || a->content == NULL || k == OCR_KIND_UNSUPPORTED || k == OCR_KIND_TEXT)
 		return false;
+	if (a->size > cfg->limits.attachment_bytes) {
+		record_note(r, "attachment %s of %" G_GUINT64_FORMAT " bytes is over attachment_bytes "
+			    "(%" G_GUINT64_FORMAT "): its text was not read (it is kept)", a->filename,
+			    (guint64)a->size, (guint64)cfg->limits.attachment_bytes);
+		return false;
+	}
 	return k != OCR_KIND_IMAGE || a->size >= INGEST_OCR_MIN_IMAGE;
 }
 
@@ -371,7 +388,7 @@ static void ingest_attachment_texts(const struct config *cfg, struct record *r)
 	unsigned tried = 0;
 	for (guint i = 0; i < r->attachments->len && tried < INGEST_OCR_MAX_ATTACHMENTS; i++) {
 		struct record_attachment *a = r->attachments->pdata[i];
-		if (!ingest_attachment_readable(a))
+		if (!ingest_attachment_readable(cfg, r, a))
 			continue;
 		tried++;
 		size_t n = 0;
@@ -390,26 +407,45 @@ static void ingest_attachment_texts(const struct config *cfg, struct record *r)
 	ingest_fill_complainant(r);
 }
 
-struct record *ingest_parse_message(const struct config *cfg, struct sniff *sniff,
-				    const char *const *own, const char *data, size_t len)
+static void ingest_mime_settings(const struct config *cfg, struct sniff *sniff,
+				 const char *const *own, const char *spill_dir,
+				 struct mime_settings *ms)
 {
-	struct mime_settings ms = {
+	*ms = (struct mime_settings){
 		.max_bytes = cfg->limits.message_bytes,
 		.max_depth = cfg->limits.mime_depth,
 		.max_parts = cfg->limits.mime_parts,
 		.own_addresses = own,
+		.regulator_domains = (const char *const *)cfg->regulator_domains,
+		.regulator_phrases = (const char *const *)cfg->regulator_phrases,
 		.sniff = sniff,
+		.spill_dir = spill_dir,
 	};
-	struct record *r = mime_parse(&ms, data, len);
+}
+
+/* Parses from memory (data) or from a file (fd >= 0 at offset 0). */
+static struct record *ingest_parse_with(const struct config *cfg, struct sniff *sniff,
+					const char *const *own, const char *spill_dir,
+					const char *data, size_t len, int fd)
+{
+	struct mime_settings ms;
+	ingest_mime_settings(cfg, sniff, own, spill_dir, &ms);
+	struct record *r = fd >= 0 ? mime_parse_fd(&ms, fd) : mime_parse(&ms, data, len);
 	if (r->auto_submitted == NULL)
 		ingest_attachment_texts(cfg, r);
 	return r;
 }
 
-static struct record *ingest_parse(struct ingest *in, const char *data, size_t len)
+struct record *ingest_parse_message(const struct config *cfg, struct sniff *sniff,
+				    const char *const *own, const char *data, size_t len)
 {
-	return ingest_parse_message(in->cfg, in->sniff, (const char *const *)in->own_addresses,
-				    data, len);
+	return ingest_parse_with(cfg, sniff, own, NULL, data, len, -1);
+}
+
+struct record *ingest_parse_message_fd(const struct config *cfg, struct sniff *sniff,
+				       const char *const *own, int fd)
+{
+	return ingest_parse_with(cfg, sniff, own, NULL, NULL, 0, fd);
 }
 
 static int ingest_known(struct ingest *in, const char *origin, const char *sha,
@@ -463,27 +499,16 @@ static int ingest_group_enter(struct ingest *in, bool group, GError **error)
 	return group ? ingest_group_begin(in, error) : ingest_group_commit(in, error);
 }
 
-int ingest_message(struct ingest *in, const struct ingest_origin *o, const char *data, size_t len,
-		   struct ingest_outcome *out, GError **error)
+/* Stores the parsed record of a spooled original (sha, spool_rel, size). */
+static int ingest_store_parsed(struct ingest *in, const struct ingest_origin *o,
+			       const char *origin, const char *sha, const char *spool_rel,
+			       uint64_t size, struct record *r, struct ingest_outcome *out,
+			       GError **error)
 {
-	memset(out, 0, sizeof *out);
-	if (ingest_group_enter(in, o->group, error) < 0)
-		return -1;
-	char sha[SPOOL_SHA256_HEX];
-	spool_sha256(data, len, sha);
-	g_autofree char *origin = o->origin != NULL ? g_strdup(o->origin) :
-						      g_strdup_printf("manual:%s", sha);
-	int found = ingest_known(in, origin, sha, out, error);
-	if (found != 0)
-		return found < 0 ? -1 : 0;
-	g_autofree char *spool_rel = NULL;
-	if (spool_save(in->spool, data, len, sha, &spool_rel, error) < 0)
-		return -1;
-	struct record *r = ingest_parse(in, data, len);
 	/* limits hit, repairs made: kept with the source, shown by intake show */
 	g_autofree char *note = ingest_notes_line(r);
 	struct store_source src = {
-		.kind = o->kind, .origin = origin, .sha256 = sha, .size = (int64_t)len,
+		.kind = o->kind, .origin = origin, .sha256 = sha, .size = (int64_t)size,
 		.spool_path = spool_rel, .message_id = r->message_id,
 		.received_at = o->received_at ? o->received_at : g_get_real_time() / G_USEC_PER_SEC,
 		.disposition = r->auto_submitted, .note = note, .group = o->group,
@@ -496,8 +521,98 @@ int ingest_message(struct ingest *in, const struct ingest_origin *o, const char 
 	} else {
 		rc = ingest_store_draft(in, &src, r, out, error);
 	}
-	record_free(r);
 	return rc < 0 ? -1 : 0;
+}
+
+static char *ingest_origin_name(const struct ingest_origin *o, const char *sha)
+{
+	return o->origin != NULL ? g_strdup(o->origin) : g_strdup_printf("manual:%s", sha);
+}
+
+int ingest_message(struct ingest *in, const struct ingest_origin *o, const char *data, size_t len,
+		   struct ingest_outcome *out, GError **error)
+{
+	memset(out, 0, sizeof *out);
+	if (ingest_group_enter(in, o->group, error) < 0)
+		return -1;
+	char sha[SPOOL_SHA256_HEX];
+	spool_sha256(data, len, sha);
+	g_autofree char *origin = ingest_origin_name(o, sha);
+	int found = ingest_known(in, origin, sha, out, error);
+	if (found != 0)
+		return found < 0 ? -1 : 0;
+	g_autofree char *spool_rel = NULL;
+	if (spool_save(in->spool, data, len, sha, &spool_rel, error) < 0)
+		return -1;
+	struct record *r = ingest_parse_with(in->cfg, in->sniff, (const char *const *)in->own_addresses,
+					     in->spill_dir, data, len, -1);
+	int rc = ingest_store_parsed(in, o, origin, sha, spool_rel, len, r, out, error);
+	record_free(r);
+	return rc;
+}
+
+struct spool_writer *ingest_writer_begin(struct ingest *in, GError **error)
+{
+	return spool_writer_begin(in->spool, error);
+}
+
+int ingest_message_writer(struct ingest *in, const struct ingest_origin *o, struct spool_writer *w,
+			  struct ingest_outcome *out, GError **error)
+{
+	memset(out, 0, sizeof *out);
+	if (ingest_group_enter(in, o->group, error) < 0) {
+		spool_writer_abort(w);
+		return -1;
+	}
+	uint64_t size = spool_writer_size(w);
+	char sha[SPOOL_SHA256_HEX];
+	g_autofree char *spool_rel = NULL;
+	if (spool_writer_commit(w, sha, &spool_rel, error) < 0)
+		return -1;
+	g_autofree char *origin = ingest_origin_name(o, sha);
+	int found = ingest_known(in, origin, sha, out, error);
+	if (found != 0)
+		return found < 0 ? -1 : 0;
+	g_autofree char *path = spool_path(in->spool, spool_rel);
+	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0) {
+		g_set_error(error, G_FILE_ERROR, g_file_error_from_errno(errno), "open(%s): %s", path,
+			    g_strerror(errno));
+		return -1;
+	}
+	struct record *r = ingest_parse_with(in->cfg, in->sniff, (const char *const *)in->own_addresses,
+					     in->spill_dir, NULL, 0, fd);
+	close(fd);
+	int rc = ingest_store_parsed(in, o, origin, sha, spool_rel, size, r, out, error);
+	record_free(r);
+	return rc;
+}
+
+int ingest_message_fd(struct ingest *in, const struct ingest_origin *o, int fd,
+		      struct ingest_outcome *out, GError **error)
+{
+	struct spool_writer *w = ingest_writer_begin(in, error);
+	if (w == NULL)
+		return -1;
+	g_autofree char *buf = g_malloc(INGEST_COPY_CHUNK);
+	for (;;) {
+		ssize_t n = read(fd, buf, INGEST_COPY_CHUNK);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			g_set_error(error, G_FILE_ERROR, g_file_error_from_errno(errno), "read: %s",
+				    g_strerror(errno));
+			spool_writer_abort(w);
+			return -1;
+		}
+		if (n == 0)
+			break;
+		if (spool_writer_write(w, buf, (size_t)n, error) < 0) {
+			spool_writer_abort(w);
+			return -1;
+		}
+	}
+	return ingest_message_writer(in, o, w, out, error);
 }
 
 /* ---- Scanned letters and faxes ---- */

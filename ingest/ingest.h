@@ -49,6 +49,11 @@ char **ingest_own_addresses(const struct config *cfg);
 struct record *ingest_parse_message(const struct config *cfg, struct sniff *sniff,
 				    const char *const *own, const char *data, size_t len);
 
+/* The same, reading the message from a file (fd at offset 0): large
+   attachments cost disk in the system's temporary folder, not memory. */
+struct record *ingest_parse_message_fd(const struct config *cfg, struct sniff *sniff,
+				       const char *const *own, int fd);
+
 /* Where an original came from. */
 struct ingest_origin {
 	const char *channel;    /* "email"; "letter" or "fax" for ingest_document */
@@ -73,6 +78,19 @@ void ingest_outcome_clear(struct ingest_outcome *o);
    harmless). */
 int ingest_message(struct ingest *in, const struct ingest_origin *o, const char *data, size_t len,
 		   struct ingest_outcome *out, GError **error);
+
+/* The same for a message being written to the spool: w from
+   ingest_writer_begin, filled with the message's bytes (spool_writer_write)
+   as they arrive, so no message is held whole in memory. ingest_message_writer
+   takes w (committed or aborted) and parses the spooled file. */
+struct spool_writer;
+struct spool_writer *ingest_writer_begin(struct ingest *in, GError **error);
+int ingest_message_writer(struct ingest *in, const struct ingest_origin *o, struct spool_writer *w,
+			  struct ingest_outcome *out, GError **error);
+
+/* The same for a message read from fd (a file or pipe, read to its end). */
+int ingest_message_fd(struct ingest *in, const struct ingest_origin *o, int fd,
+		      struct ingest_outcome *out, GError **error);
 
 /* ---- Group commit ----
    A message ingested with o->group set opens (or joins) a group: its rows are

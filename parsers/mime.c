@@ -10,7 +10,10 @@
    Scans of the body text (inline forwards) are line by line, linear. */
 #include "parsers/mime.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "core/digest.h"
 #include "parsers/charset.h"
@@ -21,6 +24,9 @@
 #define MIME_DEFAULT_MAX_DEPTH 20
 #define MIME_DEFAULT_MAX_PARTS 500
 #define MIME_FILENAME_MAX_CHARS 200
+#define MIME_CHUNK 65536                /* bytes read from a stream at a time */
+#define MIME_SPILL_BYTES (1u << 20)     /* a part's bytes beyond this go to a file */
+#define MIME_HEAD_MAX (1u << 20)        /* a longer header block is cut here */
 /* Lines after a quoted "From:" line searched for the rest of its block. */
 #define MIME_QUOTE_BLOCK_LINES 8
 
@@ -38,7 +44,7 @@ struct mime_walk {
 	GString *attach_text;   /* text of text attachments, for extraction */
 	unsigned parts;
 	unsigned max_depth, max_parts;
-	bool depth_noted, parts_noted;
+	bool depth_noted, parts_noted, spill_noted;
 	bool crlf;              /* the message has CRLF line ends */
 	bool forwarded;         /* a forwarded complaint was found */
 	size_t fwd_start, fwd_end, note_end;   /* its text, and the forwarder's note */
@@ -78,17 +84,30 @@ static inline int mime_b64_value(unsigned char c)
 	return mime_b64_table[c];
 }
 
-GBytes *mime_base64_decode(const char *in, size_t len)
+/* State of a base64 decoding that goes on across chunks. */
+struct mime_b64 {
+	guint32 acc;
+	int bits;
+	bool padded;      /* the last digit seen was padding */
+	bool skip_line;   /* text after the padding: skipped to the end of the line */
+};
+
+/* Decodes len bytes of in into out (room for len / 4 * 3 + 3 bytes);
+   returns the bytes written. */
+static size_t mime_b64_step(struct mime_b64 *st, const char *in, size_t len, guint8 *out)
 {
-	/* Written straight into one buffer: this runs over every attachment. */
-	guint8 *out = g_malloc(len / 4 * 3 + 3);
 	size_t n = 0;
-	guint32 acc = 0;
-	int bits = 0;
-	bool padded = false;
 	for (size_t i = 0; i < len; i++) {
+		if (st->skip_line) {
+			const char *nl = memchr(in + i, '\n', len - i);
+			if (nl == NULL)
+				break;
+			i = (size_t)(nl - in);
+			st->skip_line = false;
+			continue;
+		}
 		/* Fast path: four digits at a quantum boundary make three bytes. */
-		while (bits == 0 && i + 4 <= len) {
+		while (st->bits == 0 && i + 4 <= len) {
 			int a = mime_b64_table[(unsigned char)in[i]], b = mime_b64_table[(unsigned char)in[i + 1]];
 			int c = mime_b64_table[(unsigned char)in[i + 2]], d = mime_b64_table[(unsigned char)in[i + 3]];
 			if ((a | b | c | d) < 0)
@@ -97,36 +116,160 @@ GBytes *mime_base64_decode(const char *in, size_t len)
 			out[n++] = (guint8)(q >> 16);
 			out[n++] = (guint8)(q >> 8);
 			out[n++] = (guint8)q;
-			padded = false;
+			st->padded = false;
 			i += 4;
 		}
 		if (i >= len)
 			break;
 		if (in[i] == '=') {   /* padding ends a quantum; another may follow */
-			acc = 0;
-			bits = 0;
-			padded = true;
+			st->acc = 0;
+			st->bits = 0;
+			st->padded = true;
 			continue;
 		}
-		if (padded && (in[i] == ' ' || in[i] == '\t')) {
-			/* Text after the padding on the same line is not base64. */
-			while (i + 1 < len && in[i + 1] != '\n')
-				i++;
+		if (st->padded && (in[i] == ' ' || in[i] == '\t')) {
+			st->skip_line = true;   /* text after the padding on its line is not base64 */
 			continue;
 		}
 		int v = mime_b64_value((unsigned char)in[i]);
 		if (v < 0)
 			continue;
-		padded = false;
-		acc = (acc << 6) | (guint32)v;
-		bits += 6;
-		if (bits >= 8) {
-			bits -= 8;
-			out[n++] = (guint8)(acc >> bits);
-			acc &= (1u << bits) - 1;
+		st->padded = false;
+		st->acc = (st->acc << 6) | (guint32)v;
+		st->bits += 6;
+		if (st->bits >= 8) {
+			st->bits -= 8;
+			out[n++] = (guint8)(st->acc >> st->bits);
+			st->acc &= (1u << st->bits) - 1;
 		}
 	}
+	return n;
+}
+
+GBytes *mime_base64_decode(const char *in, size_t len)
+{
+	struct mime_b64 st = { 0 };
+	guint8 *out = g_malloc(len / 4 * 3 + 3);
+	size_t n = mime_b64_step(&st, in, len, out);
 	return g_bytes_new_take(out, n);
+}
+
+/* ---- where decoded part bytes go ----
+   In memory up to MIME_SPILL_BYTES; beyond, into an unlinked file in the
+   spill folder, read back through a mapping: a large attachment costs disk,
+   not memory. Hashed as it is written. If no file can be made, the bytes
+   stay in memory (nothing is lost) and a note says so. */
+
+struct mime_sink {
+	const char *dir;
+	GByteArray *mem;
+	int fd;              /* the spill file, or -1 */
+	uint64_t size;
+	struct digest *sum;
+	bool spill_failed;
+};
+
+static void mime_sink_init(struct mime_sink *k, const char *dir, bool hash)
+{
+	*k = (struct mime_sink){ .dir = dir, .mem = g_byte_array_new(), .fd = -1,
+				 .sum = hash ? digest_new() : NULL };
+}
+
+static bool mime_write_all(int fd, const void *data, size_t len)
+{
+	const char *p = data;
+	while (len > 0) {
+		ssize_t n = write(fd, p, len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return false;
+		p += n;
+		len -= (size_t)n;
+	}
+	return true;
+}
+
+/* Moves what is in memory to a new unlinked file; false if none could be made. */
+static bool mime_sink_spill(struct mime_sink *k)
+{
+	g_autofree char *tmpl = g_build_filename(k->dir != NULL ? k->dir : g_get_tmp_dir(),
+						 "part-XXXXXX", NULL);
+	int fd = g_mkstemp_full(tmpl, O_RDWR | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return false;
+	unlink(tmpl);
+	if (!mime_write_all(fd, k->mem->data, k->mem->len)) {
+		close(fd);
+		return false;
+	}
+	k->fd = fd;
+	g_byte_array_set_size(k->mem, 0);
+	return true;
+}
+
+/* Reads the first n bytes of the spill file back into memory and drops the
+   file (the disk filled, or it cannot be mapped). */
+static void mime_sink_unspill(struct mime_sink *k, uint64_t n)
+{
+	g_byte_array_set_size(k->mem, (guint)n);
+	uint64_t got = 0;
+	while (got < n) {
+		ssize_t r = pread(k->fd, k->mem->data + got, (size_t)(n - got), (off_t)got);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			break;
+		got += (uint64_t)r;
+	}
+	g_byte_array_set_size(k->mem, (guint)got);
+	close(k->fd);
+	k->fd = -1;
+	k->spill_failed = true;
+}
+
+static void mime_sink_write(struct mime_sink *k, const void *data, size_t len)
+{
+	if (k->sum != NULL)
+		digest_update(k->sum, data, len);
+	k->size += len;
+	if (k->fd < 0 && !k->spill_failed && k->mem->len + len > MIME_SPILL_BYTES &&
+	    !mime_sink_spill(k))
+		k->spill_failed = true;
+	if (k->fd >= 0) {
+		if (mime_write_all(k->fd, data, len))
+			return;
+		mime_sink_unspill(k, k->size - len);
+	}
+	g_byte_array_append(k->mem, data, (guint)len);
+}
+
+/* The bytes written, as one GBytes (a mapping of the spill file when there
+   is one: *fd_r then holds the file, else -1), and their SHA-256 when
+   hashed. */
+static GBytes *mime_sink_finish(struct mime_sink *k, int *fd_r, char sha_r[DIGEST_HEX])
+{
+	GBytes *b = NULL;
+	if (k->sum != NULL)
+		digest_hex(k->sum, sha_r);
+	digest_free(k->sum);
+	*fd_r = -1;
+	if (k->fd >= 0) {
+		GMappedFile *mf = g_mapped_file_new_from_fd(k->fd, FALSE, NULL);
+		if (mf != NULL && g_mapped_file_get_length(mf) == k->size) {
+			b = g_mapped_file_get_bytes(mf);
+			*fd_r = k->fd;
+		} else {
+			mime_sink_unspill(k, k->size);
+		}
+		if (mf != NULL)
+			g_mapped_file_unref(mf);
+	}
+	if (b == NULL)
+		b = g_byte_array_free_to_bytes(k->mem);
+	else
+		g_byte_array_unref(k->mem);
+	return b;
 }
 
 /* The raw value of a header of obj, or NULL. */
@@ -137,26 +280,68 @@ static const char *mime_raw_header(GMimeObject *obj, const char *name)
 	return h != NULL ? g_mime_header_get_raw_value(h) : NULL;
 }
 
-/* The decoded bytes of a leaf part (transfer encoding undone). */
-static GBytes *mime_part_bytes(GMimePart *part)
+/* Reads a part's raw content through its transfer decoding into the sink. */
+static void mime_decode_into(GMimeDataWrapper *dw, struct mime_sink *k)
 {
-	GMimeDataWrapper *w = g_mime_part_get_content(part);
-	if (w == NULL)
-		return g_bytes_new(NULL, 0);
-	GMimeStream *mem = g_mime_stream_mem_new();
-	if (g_mime_data_wrapper_get_encoding(w) == GMIME_CONTENT_ENCODING_BASE64) {
-		/* Our own decoder: GMime 3.2.13 mis-decodes separately padded chunks. */
-		g_mime_stream_write_to_stream(g_mime_data_wrapper_get_stream(w), mem);
-		g_mime_stream_reset(g_mime_data_wrapper_get_stream(w));
-		GByteArray *raw = g_mime_stream_mem_get_byte_array(GMIME_STREAM_MEM(mem));
-		GBytes *b = mime_base64_decode((const char *)raw->data, raw->len);
-		g_object_unref(mem);
-		return b;
+	GMimeStream *raw = g_mime_data_wrapper_get_stream(dw);
+	GMimeContentEncoding enc = g_mime_data_wrapper_get_encoding(dw);
+	bool b64 = enc == GMIME_CONTENT_ENCODING_BASE64;
+	bool filtered = enc == GMIME_CONTENT_ENCODING_QUOTEDPRINTABLE ||
+			enc == GMIME_CONTENT_ENCODING_UUENCODE;
+	GMimeStream *in = raw;
+	if (filtered) {
+		in = g_mime_stream_filter_new(raw);
+		GMimeFilter *f = g_mime_filter_basic_new(enc, FALSE);
+		g_mime_stream_filter_add(GMIME_STREAM_FILTER(in), f);
+		g_object_unref(f);   /* the stream holds it */
 	}
-	g_mime_data_wrapper_write_to_stream(w, mem);
-	GByteArray *arr = g_mime_stream_mem_get_byte_array(GMIME_STREAM_MEM(mem));
-	GBytes *b = g_bytes_new(arr->data, arr->len);
-	g_object_unref(mem);
+	struct mime_b64 st = { 0 };
+	g_autofree char *buf = g_malloc(MIME_CHUNK);
+	g_autofree guint8 *out = b64 ? g_malloc(MIME_CHUNK / 4 * 3 + 3) : NULL;
+	g_mime_stream_reset(raw);
+	for (;;) {
+		ssize_t n = g_mime_stream_read(in, buf, MIME_CHUNK);
+		if (n <= 0)
+			break;
+		/* Our own base64 decoder: GMime 3.2.13 mis-decodes separately padded chunks. */
+		if (b64)
+			mime_sink_write(k, out, mime_b64_step(&st, buf, (size_t)n, out));
+		else
+			mime_sink_write(k, buf, (size_t)n);
+	}
+	if (filtered)
+		g_object_unref(in);
+	g_mime_stream_reset(raw);
+}
+
+/* The decoded bytes of a leaf part (transfer encoding undone); a large
+   part's bytes are a mapping of a spill file, given in *fd_r (else -1).
+   With hash, the SHA-256 of the bytes goes to sha_r. */
+static GBytes *mime_part_decode(struct mime_walk *w, GMimePart *part, bool hash, int *fd_r,
+				char sha_r[DIGEST_HEX])
+{
+	struct mime_sink k;
+	mime_sink_init(&k, w->s->spill_dir, hash);
+	GMimeDataWrapper *dw = g_mime_part_get_content(part);
+	if (dw != NULL)
+		mime_decode_into(dw, &k);
+	GBytes *b = mime_sink_finish(&k, fd_r, sha_r);
+	if (k.spill_failed && !w->spill_noted) {
+		record_note(w->r, "a part of %" G_GUINT64_FORMAT " bytes could not be written to a "
+			    "temporary file: it was read in memory", (guint64)k.size);
+		w->spill_noted = true;
+	}
+	return b;
+}
+
+/* The decoded bytes of a small part, for a look at its text. */
+static GBytes *mime_part_bytes(struct mime_walk *w, GMimePart *part)
+{
+	int fd = -1;
+	char sha[DIGEST_HEX];
+	GBytes *b = mime_part_decode(w, part, false, &fd, sha);
+	if (fd >= 0)
+		close(fd);   /* the mapping stays valid */
 	return b;
 }
 
@@ -248,8 +433,10 @@ static char *mime_sanitize_filename(const char *name, unsigned index)
 	return g_string_free(out, FALSE);
 }
 
-static void mime_add_attachment(struct mime_walk *w, GMimeObject *part, GBytes *bytes,
-				const char *filename)
+/* Lists an attachment; it takes fd (its spill file, or -1). sha is the
+   SHA-256 of bytes, or NULL to compute it. */
+static void mime_add_attachment(struct mime_walk *w, GMimeObject *part, GBytes *bytes, int fd,
+				const char *sha, const char *filename)
 {
 	struct record_attachment *a = g_new0(struct record_attachment, 1);
 	GMimeContentType *ct = g_mime_object_get_content_type(part);
@@ -260,9 +447,13 @@ static void mime_add_attachment(struct mime_walk *w, GMimeObject *part, GBytes *
 	a->declared_type = g_ascii_strdown(declared, -1);
 	a->detected_type = sniff_buffer(w->s->sniff, data, n);
 	a->size = n;
-	digest_sha256_hex(data, n, a->sha256);
+	if (sha != NULL)
+		g_strlcpy(a->sha256, sha, sizeof a->sha256);
+	else
+		digest_sha256_hex(data, n, a->sha256);
 	a->risky = sniff_is_risky_content(a->detected_type, a->filename, data, n);
 	a->content = g_bytes_ref(bytes);
+	a->fd = fd;
 	g_ptr_array_add(w->r->attachments, a);
 }
 
@@ -322,8 +513,11 @@ static void mime_walk_part(struct mime_walk *w, GMimePart *part, unsigned depth,
 	bool is_text = g_mime_content_type_is_type(ct, "text", "plain") ||
 		       g_mime_content_type_is_type(ct, "text", "html");
 	bool attached = disp != NULL && g_ascii_strcasecmp(disp, "attachment") == 0;
-	GBytes *bytes = mime_part_bytes(part);
+	int fd = -1;
+	char sha[DIGEST_HEX] = "";
 	g_autofree char *filename = mime_filename_raw(GMIME_OBJECT(part));
+	bool listed = !is_text || attached || filename != NULL;
+	GBytes *bytes = mime_part_decode(w, part, listed, &fd, sha);
 	if ((flags & MIME_REPORT) && mime_is_report_text(part)) {
 		g_autofree char *text = mime_part_text(w, part, bytes, true);
 		mime_append_text(w->text, text);
@@ -331,8 +525,10 @@ static void mime_walk_part(struct mime_walk *w, GMimePart *part, unsigned depth,
 		/* walked as a message */
 	} else {
 		bool body = is_text && !attached && (flags & MIME_TEXT);
-		if (!is_text || attached || filename != NULL)
-			mime_add_attachment(w, GMIME_OBJECT(part), bytes, filename);
+		if (!is_text || attached || filename != NULL) {
+			mime_add_attachment(w, GMIME_OBJECT(part), bytes, fd, listed ? sha : NULL, filename);
+			fd = -1;
+		}
 		if (body) {
 			g_autofree char *text = mime_part_text(w, part, bytes, true);
 			mime_append_text(w->text, text);
@@ -340,13 +536,15 @@ static void mime_walk_part(struct mime_walk *w, GMimePart *part, unsigned depth,
 			mime_attachment_text(w, part, bytes);
 		}
 	}
+	if (fd >= 0)
+		close(fd);
 	g_bytes_unref(bytes);
 }
 
 /* True when a text/plain part has nothing but blanks. */
-static bool mime_plain_is_blank(GMimePart *part)
+static bool mime_plain_is_blank(struct mime_walk *w, GMimePart *part)
 {
-	GBytes *bytes = mime_part_bytes(part);
+	GBytes *bytes = mime_part_bytes(w, part);
 	size_t n = 0;
 	const char *data = g_bytes_get_data(bytes, &n);
 	g_autofree char *text = charset_to_utf8(
@@ -359,14 +557,14 @@ static bool mime_plain_is_blank(GMimePart *part)
 /* multipart/alternative: the index of the version read as text: a plain
    part with text, else HTML, else a multipart (related HTML), else the
    first. */
-static int mime_pick_alternative(GMimeMultipart *mp)
+static int mime_pick_alternative(struct mime_walk *w, GMimeMultipart *mp)
 {
 	int html = -1, multi = -1, n = g_mime_multipart_get_count(mp);
 	for (int i = 0; i < n; i++) {
 		GMimeObject *c = g_mime_multipart_get_part(mp, i);
 		GMimeContentType *ct = g_mime_object_get_content_type(c);
 		if (GMIME_IS_PART(c) && g_mime_content_type_is_type(ct, "text", "plain") &&
-		    !mime_plain_is_blank(GMIME_PART(c)))
+		    !mime_plain_is_blank(w, GMIME_PART(c)))
 			return i;
 		if (html < 0 && GMIME_IS_PART(c) && g_mime_content_type_is_type(ct, "text", "html"))
 			html = i;
@@ -384,7 +582,7 @@ static void mime_walk_multipart(struct mime_walk *w, GMimeMultipart *mp, unsigne
 	GMimeContentType *ct = g_mime_object_get_content_type(GMIME_OBJECT(mp));
 	int n = g_mime_multipart_get_count(mp), pick = -1;
 	if (g_mime_content_type_is_type(ct, "multipart", "alternative"))
-		pick = mime_pick_alternative(mp);
+		pick = mime_pick_alternative(w, mp);
 	if (g_mime_content_type_is_type(ct, "multipart", "report"))
 		flags |= MIME_REPORT;
 	for (int i = 0; i < n; i++) {
@@ -674,7 +872,7 @@ static void mime_list_message(struct mime_walk *w, GMimeMessage *inner, GMimeObj
 				      (disp == NULL || g_ascii_strcasecmp(disp, "attachment") != 0)))
 		return;
 	GBytes *bytes = mime_message_bytes(inner, w->crlf);
-	mime_add_attachment(w, container, bytes, filename);
+	mime_add_attachment(w, container, bytes, -1, NULL, filename);
 	g_bytes_unref(bytes);
 }
 
@@ -1117,12 +1315,37 @@ static void mime_fallback_text(struct record *r, const char *data, size_t len)
 	r->body_charset_detected = detected;
 }
 
-static GMimeMessage *mime_construct(const char *data, size_t len)
+/* A read-only stream over borrowed bytes: GMime's own memory stream copies
+   what it is given, and the parser copies nothing more (it keeps offsets
+   into a seekable stream), so a message is in memory once. The bytes must
+   outlive the stream and every part parsed from it. */
+static void mime_borrowed_free(gpointer arr, GObject *stream)
 {
-	g_autoptr(GMimeStream) stream = g_mime_stream_mem_new_with_buffer(data, len);
+	(void)stream;
+	g_byte_array_free(arr, FALSE);   /* the shell only: the bytes are borrowed */
+}
+
+static GMimeStream *mime_stream_borrow(const char *data, size_t len)
+{
+	GByteArray *arr = g_byte_array_new_take((guint8 *)(data != NULL ? data : ""), len);
+	GMimeStream *st = g_mime_stream_mem_new_with_byte_array(arr);
+	g_mime_stream_mem_set_owner(GMIME_STREAM_MEM(st), FALSE);
+	g_object_weak_ref(G_OBJECT(st), mime_borrowed_free, arr);
+	return st;
+}
+
+static GMimeMessage *mime_construct_stream(GMimeStream *stream)
+{
 	g_autoptr(GMimeParser) parser = g_mime_parser_new_with_stream(stream);
 	g_mime_parser_set_format(parser, GMIME_FORMAT_MESSAGE);
+	g_mime_parser_set_persist_stream(parser, TRUE);
 	return g_mime_parser_construct_message(parser, NULL);
+}
+
+static GMimeMessage *mime_construct(const char *data, size_t len)
+{
+	g_autoptr(GMimeStream) stream = mime_stream_borrow(data, len);
+	return mime_construct_stream(stream);
 }
 
 /* True when line [p, e) is a header field "Name:" (printable ASCII name,
@@ -1201,28 +1424,110 @@ static char *mime_repair_headers(const char *data, size_t len, size_t *len_r)
    (4 * max_parts)-th line that starts with "--" (a boundary, or a text line
    such as a signature separator): the walk would not read beyond
    max_parts parts anyway. Returns the length to parse. */
-static size_t mime_bounded_length(const char *data, size_t len, unsigned max_parts)
+static size_t mime_bounded_length_stream(GMimeStream *st, unsigned max_parts)
 {
-	size_t lines = 0, limit = (size_t)max_parts * 4;
-	for (const char *p = data, *end = data + len; p < end;) {
-		if (end - p >= 2 && p[0] == '-' && p[1] == '-' && ++lines > limit)
-			return (size_t)(p - data);
-		const char *nl = memchr(p, '\n', (size_t)(end - p));
-		p = nl != NULL ? nl + 1 : end;
+	size_t lines = 0, limit = (size_t)max_parts * 4, off = 0;
+	char buf[MIME_CHUNK];
+	int dashes = 0;   /* '-' seen at the start of the current line; -1: not at a start */
+	g_mime_stream_reset(st);
+	for (;;) {
+		ssize_t n = g_mime_stream_read(st, buf, sizeof buf);
+		if (n <= 0)
+			break;
+		for (size_t i = 0; i < (size_t)n;) {
+			if (dashes < 0) {
+				const char *nl = memchr(buf + i, '\n', (size_t)n - i);
+				if (nl == NULL)
+					break;
+				i = (size_t)(nl - buf) + 1;
+				dashes = 0;
+			} else if (buf[i] != '-') {
+				dashes = -1;
+			} else if (i++, ++dashes == 2) {
+				if (++lines > limit) {
+					g_mime_stream_reset(st);
+					return off + i - 2;
+				}
+				dashes = -1;
+			}
+		}
+		off += (size_t)n;
 	}
-	return len;
+	g_mime_stream_reset(st);
+	return off;
 }
 
-/* Only the header block of an over-size message is parsed. */
-static size_t mime_header_length(const char *data, size_t len)
+static size_t mime_bounded_length(const char *data, size_t len, unsigned max_parts)
 {
-	for (size_t i = 0; i + 1 < len; i++) {
-		if (data[i] == '\n' && data[i + 1] == '\n')
+	g_autoptr(GMimeStream) st = mime_stream_borrow(data, len);
+	return mime_bounded_length_stream(st, max_parts);
+}
+
+/* Where the header block of data [0, len) ends, searching from `from`: the
+   position after its blank line, or 0 when none is there. */
+static size_t mime_blank_line_end(const char *data, size_t from, size_t len)
+{
+	for (size_t i = from; i + 1 < len; i++) {
+		if (data[i] != '\n')
+			continue;
+		if (data[i + 1] == '\n')
 			return i + 2;
-		if (data[i] == '\n' && data[i + 1] == '\r' && i + 2 < len && data[i + 2] == '\n')
+		if (data[i + 1] == '\r' && i + 2 < len && data[i + 2] == '\n')
 			return i + 3;
 	}
-	return len;
+	return 0;
+}
+
+/* The header block of a stream, through its blank line (the whole stream
+   when it has none), at most MIME_HEAD_MAX bytes: *cut_r tells that it was
+   longer. */
+static GByteArray *mime_read_head(GMimeStream *st, bool *cut_r)
+{
+	GByteArray *head = g_byte_array_new();
+	char buf[MIME_CHUNK];
+	*cut_r = false;
+	g_mime_stream_reset(st);
+	for (;;) {
+		ssize_t n = g_mime_stream_read(st, buf, sizeof buf);
+		if (n <= 0)
+			break;
+		size_t from = head->len > 2 ? head->len - 2 : 0;
+		g_byte_array_append(head, (const guint8 *)buf, (guint)n);
+		size_t end = mime_blank_line_end((const char *)head->data, from, head->len);
+		if (end > 0) {
+			g_byte_array_set_size(head, (guint)end);
+			break;
+		}
+		if (head->len >= MIME_HEAD_MAX) {
+			g_byte_array_set_size(head, MIME_HEAD_MAX);
+			*cut_r = true;
+			break;
+		}
+	}
+	g_mime_stream_reset(st);
+	return head;
+}
+
+/* The stream's bytes from `from` on, appended to dst (at most max). */
+static void mime_read_rest(GMimeStream *st, size_t from, GByteArray *dst, uint64_t max)
+{
+	char buf[MIME_CHUNK];
+	g_mime_stream_seek(st, (gint64)from, GMIME_STREAM_SEEK_SET);
+	while (dst->len < max) {
+		ssize_t n = g_mime_stream_read(st, buf, sizeof buf);
+		if (n <= 0)
+			break;
+		g_byte_array_append(dst, (const guint8 *)buf, (guint)MIN((uint64_t)n, max - dst->len));
+	}
+	g_mime_stream_reset(st);
+}
+
+/* True when the first line of data is a header field (or an mbox "From "). */
+static bool mime_starts_with_field(const char *data, size_t len)
+{
+	const char *nl = memchr(data, '\n', len);
+	const char *e = nl != NULL ? nl : data + len;
+	return (len >= 5 && memcmp(data, "From ", 5) == 0) || mime_is_field_line(data, e);
 }
 
 static void mime_walk_message(const struct mime_settings *s, struct record *r, GMimeMessage *msg,
@@ -1251,38 +1556,85 @@ static void mime_walk_message(const struct mime_settings *s, struct record *r, G
 	g_string_free(w.attach_text, TRUE);
 }
 
-struct record *mime_parse(const struct mime_settings *s, const char *data, size_t len)
+/* The message to parse when its header block needed repair: the repaired
+   headers and the rest, in memory (only broken header blocks take this). */
+static GByteArray *mime_repaired(GMimeStream *st, const GByteArray *head, const char *fixed,
+				 size_t fixed_len, bool whole, uint64_t max)
+{
+	GByteArray *all = g_byte_array_sized_new((guint)fixed_len);
+	g_byte_array_append(all, (const guint8 *)fixed, (guint)fixed_len);
+	if (whole)
+		mime_read_rest(st, head->len, all, max + fixed_len);
+	return all;
+}
+
+static void mime_parse_fallback(const struct mime_settings *s, struct record *r, GMimeStream *st,
+				bool whole, uint64_t max)
+{
+	g_autoptr(GByteArray) all = g_byte_array_new();
+	if (whole)
+		mime_read_rest(st, 0, all, max);
+	mime_fallback_text(r, all->len > 0 ? (const char *)all->data : "", all->len);
+	const char *text = r->text;
+	extract_text_into(r->extract, s->extract, text, strlen(text));
+}
+
+static struct record *mime_parse_stream(const struct mime_settings *s, GMimeStream *st)
 {
 	struct record *r = record_new("email");
 	uint64_t max = s->max_bytes ? s->max_bytes : MIME_DEFAULT_MAX_BYTES;
-	bool whole = len <= max;
+	gint64 slen = g_mime_stream_length(st);
+	uint64_t len = slen > 0 ? (uint64_t)slen : 0;
+	bool whole = len <= max, cut = false;
 	if (!whole)
-		record_note(r, "message of %zu bytes is over the limit of %" G_GUINT64_FORMAT
-			    " bytes: only its headers were read (the original is kept whole)",
-			    len, (guint64)max);
+		record_note(r, "message of %" G_GUINT64_FORMAT " bytes is over the limit of %"
+			    G_GUINT64_FORMAT " bytes: only its headers were read (the original is kept "
+			    "whole)", (guint64)len, (guint64)max);
 	mime_init();
-	size_t fixed_len = 0;
-	g_autofree char *fixed = mime_repair_headers(data, len, &fixed_len);
-	if (fixed != NULL) {
-		data = fixed;
-		len = fixed_len;
+	g_autoptr(GByteArray) head = mime_read_head(st, &cut);
+	const char *hd = (const char *)head->data;
+	if (cut && mime_starts_with_field(hd, head->len)) {
+		record_note(r, "the header block is over %u bytes: only the headers in its first %u "
+			    "bytes were read (the original is kept whole)", MIME_HEAD_MAX, MIME_HEAD_MAX);
+		whole = false;
 	}
+	const char *nl = memchr(hd, '\n', head->len);
+	bool crlf = nl != NULL && nl > hd && nl[-1] == '\r';
+	size_t fixed_len = 0;
+	g_autofree char *fixed = mime_repair_headers(hd, head->len, &fixed_len);
+	g_autoptr(GByteArray) repaired = fixed != NULL ?
+		mime_repaired(st, head, fixed, fixed_len, whole, max) : NULL;
+	g_autoptr(GMimeStream) src = repaired != NULL ?
+		mime_stream_borrow((const char *)repaired->data, repaired->len) : g_object_ref(st);
 	unsigned max_parts = s->max_parts ? s->max_parts : MIME_DEFAULT_MAX_PARTS;
-	size_t parse_len = whole ? mime_bounded_length(data, len, max_parts) :
-				   mime_header_length(data, len);
-	if (whole && parse_len < len)
-		record_note(r, "more than %u boundary lines: only the first %zu bytes were parsed "
-			    "(the original is kept whole)", max_parts * 4, parse_len);
-	GMimeMessage *msg = mime_construct(data, parse_len);
+	uint64_t src_len = repaired != NULL ? repaired->len : len;
+	uint64_t parse_len = whole ? mime_bounded_length_stream(src, max_parts) :
+			     repaired != NULL ? fixed_len : head->len;
+	if (whole && parse_len < src_len)
+		record_note(r, "more than %u boundary lines: only the first %" G_GUINT64_FORMAT
+			    " bytes were parsed (the original is kept whole)", max_parts * 4,
+			    (guint64)parse_len);
+	g_autoptr(GMimeStream) sub = g_mime_stream_substream(src, 0, (gint64)parse_len);
+	GMimeMessage *msg = mime_construct_stream(sub);
 	if (msg == NULL) {
-		mime_fallback_text(r, data, whole ? len : 0);
-		const char *text = r->text;
-		extract_text_into(r->extract, s->extract, text, strlen(text));
+		mime_parse_fallback(s, r, src, whole, max);
 	} else {
-		const char *nl = memchr(data, '\n', len);
-		mime_walk_message(s, r, msg, whole, nl != NULL && nl > data && nl[-1] == '\r');
+		mime_walk_message(s, r, msg, whole, crlf);
 		g_object_unref(msg);
 	}
 	record_resolve(r, s->regulator_domains, s->regulator_phrases);
 	return r;
+}
+
+struct record *mime_parse(const struct mime_settings *s, const char *data, size_t len)
+{
+	g_autoptr(GMimeStream) st = mime_stream_borrow(data, len);
+	return mime_parse_stream(s, st);
+}
+
+struct record *mime_parse_fd(const struct mime_settings *s, int fd)
+{
+	g_autoptr(GMimeStream) st = g_mime_stream_fs_new(fd);
+	g_mime_stream_fs_set_owner(GMIME_STREAM_FS(st), FALSE);
+	return mime_parse_stream(s, st);
 }

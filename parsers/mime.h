@@ -30,6 +30,8 @@ struct mime_settings {                  /* 0 / NULL means the default */
 	const char *const *regulator_domains;   /* NULL: record_resolve's defaults */
 	const char *const *regulator_phrases;   /* NULL: record_resolve's defaults */
 	struct sniff *sniff;                /* required */
+	const char *spill_dir;              /* where the bytes of parts over 1 MiB go
+					       (unlinked files); NULL: the temporary folder */
 };
 
 /* Calls g_mime_init once per process (idempotent). */
@@ -57,6 +59,13 @@ void mime_init(void);
      header block that is no header moves to the start of the body (its
      text is kept, and so are the headers after it). */
 struct record *mime_parse(const struct mime_settings *s, const char *data, size_t len);
+
+/* The same, reading the message from a file (fd at offset 0, not closed):
+   the message is read in chunks and the parser keeps offsets into the file,
+   and decoded parts over 1 MiB go to unlinked files in s->spill_dir, read
+   back through mappings (record_attachment.fd), so memory does not grow with
+   the attachments. A header block over 1 MiB is read up to there only. */
+struct record *mime_parse_fd(const struct mime_settings *s, int fd);
 
 /* Decodes base64, tolerating separately padded chunks, line breaks and
    garbage characters (which are skipped). Returns newly allocated bytes. */

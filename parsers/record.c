@@ -3,6 +3,7 @@
 
 #include <stdarg.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "core/json.h"
 
@@ -14,6 +15,8 @@ static void record_attachment_free(gpointer p)
 	g_free(a->detected_type);
 	if (a->content != NULL)
 		g_bytes_unref(a->content);
+	if (a->fd >= 0)
+		close(a->fd);
 	g_free(a->text);
 	g_free(a);
 }

@@ -20,6 +20,7 @@ struct record_attachment {
 	char sha256[65];
 	bool risky;            /* executable, script or macro document */
 	GBytes *content;       /* the decoded bytes, until saved */
+	int fd;                /* >= 0: content maps this unlinked file (large parts) */
 	char *text;            /* document text read from it (PDF, image, DOCX), or NULL */
 };
 

@@ -231,6 +231,32 @@ int spool_save(struct spool *sp, const void *data, size_t len, char sha_r[SPOOL_
 	return spool_writer_commit(w, sha_r, path_r, error);
 }
 
+int spool_save_fd(struct spool *sp, int fd, char sha_r[SPOOL_SHA256_HEX], char **path_r,
+		  GError **error)
+{
+	struct spool_writer *w = spool_writer_begin(sp, error);
+	if (w == NULL)
+		return -1;
+	char buf[65536];
+	for (off_t off = 0;;) {
+		ssize_t n = pread(fd, buf, sizeof buf, off);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			spool_writer_abort(w);
+			return spool_fail_errno(error, "read", "attachment", errno);
+		}
+		if (n == 0)
+			break;
+		if (spool_writer_write(w, buf, (size_t)n, error) < 0) {
+			spool_writer_abort(w);
+			return -1;
+		}
+		off += n;
+	}
+	return spool_writer_commit(w, sha_r, path_r, error);
+}
+
 int spool_verify(const struct spool *sp, const char *rel, const char *expected_sha,
 		 char actual_r[SPOOL_SHA256_HEX], GError **error)
 {

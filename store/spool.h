@@ -31,6 +31,10 @@ int spool_sync(struct spool *sp, GError **error);
 int spool_save(struct spool *sp, const void *data, size_t len, char sha_r[SPOOL_SHA256_HEX],
 	       char **path_r, GError **error);
 
+/* The same for the bytes of a file, read from offset 0 to its end. */
+int spool_save_fd(struct spool *sp, int fd, char sha_r[SPOOL_SHA256_HEX], char **path_r,
+		  GError **error);
+
 /* Streaming: begin, write any number of times, then commit (or abort).
    spool_writer_commit frees the writer in every case. */
 struct spool_writer *spool_writer_begin(struct spool *sp, GError **error);

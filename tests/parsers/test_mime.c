@@ -11,7 +11,9 @@
 #include <cmocka.h>
 
 #include <string.h>
+#include <unistd.h>
 #include <glib.h>
+#include <glib/gstdio.h>
 
 #include "parsers/html.h"
 #include "parsers/mime.h"
@@ -84,6 +86,70 @@ static void test_base64_padded_chunks(void **state)
 	   thirdparty/002: "ecO2dMOkIHZhYW4uCg== ignored"). */
 	expect_b64("eWVz== ignored\r\nbm8=", "yesno");
 	expect_b64("!!!", "");
+}
+
+/* A message with one base64 attachment whose body is b64 as given. */
+static char *b64_message(const char *b64, size_t *len_r)
+{
+	GString *m = g_string_new("From: a@example.org\r\nSubject: s\r\nMIME-Version: 1.0\r\n"
+				  "Content-Type: multipart/mixed; boundary=\"B\"\r\n\r\n--B\r\n"
+				  "Content-Type: text/plain\r\n\r\nbody\r\n--B\r\n"
+				  "Content-Type: application/octet-stream\r\nContent-Disposition: "
+				  "attachment; filename=a.bin\r\nContent-Transfer-Encoding: base64\r\n\r\n");
+	g_string_append(m, b64);
+	g_string_append(m, "\r\n--B--\r\n");
+	*len_r = m->len;
+	return g_string_free(m, FALSE);
+}
+
+/* Parts are decoded 64 KiB at a time, and those over 1 MiB go to a file:
+   the bytes and their hash are those of the one-shot decoder, whatever the
+   layout of the base64 (lines of 76, one long line, padded chunks and text
+   after padding across the chunk edges), from memory and from a file. */
+static void test_base64_chunked(void **state)
+{
+	GString *b = g_string_new(NULL);
+	unsigned seed = 7;
+	for (unsigned layout = 0; layout < 3; layout++) {
+		g_string_truncate(b, 0);
+		while (b->len < (layout == 2 ? 200000u : 1500000u)) {
+			seed = seed * 1103515245u + 12345u;
+			char q[5] = { "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"[seed >> 26],
+				      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"[(seed >> 20) & 63],
+				      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"[(seed >> 14) & 63],
+				      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"[(seed >> 8) & 63], 0 };
+			g_string_append(b, q);
+			if (layout == 0 && b->len % 78 == 76)
+				g_string_append(b, "\r\n");
+			if (layout == 2 && (seed & 7) == 0)
+				g_string_append(b, "Zg== ignored text\r\n");
+		}
+		GBytes *want = mime_base64_decode(b->str, b->len);
+		g_autofree char *want_sha = g_compute_checksum_for_bytes(G_CHECKSUM_SHA256, want);
+		size_t len = 0;
+		g_autofree char *msg = b64_message(b->str, &len);
+		g_autofree char *path = g_build_filename(g_get_tmp_dir(), "intake-test-b64-XXXXXX", NULL);
+		int fd = g_mkstemp(path);
+		assert_true(fd >= 0);
+		assert_int_equal(write(fd, msg, len), (ssize_t)len);
+		lseek(fd, 0, SEEK_SET);
+		unlink(path);
+		struct mime_settings s = { .own_addresses = own, .sniff = *state };
+		for (int from_file = 0; from_file < 2; from_file++) {
+			struct record *r = from_file ? mime_parse_fd(&s, fd) : mime_parse(&s, msg, len);
+			const struct record_attachment *a = att(r, 0);
+			assert_int_equal(a->size, g_bytes_get_size(want));
+			assert_string_equal(a->sha256, want_sha);
+			assert_true(g_bytes_equal(a->content, want));
+			/* over 1 MiB: the bytes are a mapping of an unlinked file */
+			assert_true((a->fd >= 0) == (g_bytes_get_size(want) > (1u << 20)));
+			assert_string_equal(r->text, "body");
+			record_free(r);
+		}
+		close(fd);
+		g_bytes_unref(want);
+	}
+	g_string_free(b, TRUE);
 }
 
 /* ---------------------------------------------------------------- headers */
@@ -575,6 +641,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_base64_padded_chunks),
+		cmocka_unit_test(test_base64_chunked),
 		cmocka_unit_test(test_subject_gmime_bug),
 		cmocka_unit_test(test_display_names),
 		cmocka_unit_test(test_filenames),
