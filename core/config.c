@@ -32,7 +32,7 @@ static const char *const config_limits_keys[] = {
 static const char *const config_imap_keys[] = {
 	"url", "user", "password_file", "password_env", "after", "poll_interval",
 	"tls_ca_file", "tls_verify", "starttls", "oauth2_token_file", "max_message_size",
-	"fetch_connections", "timeout", NULL };
+	"fetch_connections", "timeout", "idle", NULL };
 static const char *const config_dropdir_keys[] = {
 	"path", "channel", "archive", "failed", "settle_time", "rescan_interval", "max_size", NULL };
 static const char *const config_smtp_keys[] = {
@@ -480,6 +480,7 @@ static void config_read_imap(struct config_reader *r, const char *g, const char 
 		m->max_message_bytes = config_size(r, g, "max_message_size", 0);
 	m->fetch_connections = config_uint(r, g, "fetch_connections", 4, 1, 16);
 	m->timeout_s = config_duration(r, g, "timeout", 60, 3600);
+	m->idle = config_bool(r, g, "idle", true);
 }
 
 static void config_dropdir_free(gpointer p)

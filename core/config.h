@@ -42,6 +42,7 @@ struct config_imap {
 	uint64_t max_message_bytes; /* max_message_size; 0: [limits] message_bytes */
 	unsigned fetch_connections; /* connections fetching in parallel, default 4 */
 	unsigned timeout_s;         /* a stalled command fails after this, default 60 */
+	bool idle;                  /* wait in IMAP IDLE between polls; default true */
 };
 
 struct config_dropdir {

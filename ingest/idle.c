@@ -24,7 +24,7 @@ struct idle {
 	idle_fn fn;
 	void *ctx;
 	char *url, *folder_q, *user, *password, *token, *ca_file;
-	bool tls_verify, starttls;
+	struct curlopt_login login;  /* pointing at the copies above */
 	unsigned timeout_s;
 };
 
@@ -250,22 +250,12 @@ static CURL *idle_easy(struct idle *w)
 	if (e == NULL)
 		return NULL;
 	curl_easy_setopt(e, CURLOPT_URL, w->url);
-	curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+	curlopt_set_login(e, &w->login);
 	curl_easy_setopt(e, CURLOPT_CONNECT_ONLY, 1L);
 	curl_easy_setopt(e, CURLOPT_NOPROGRESS, 0L);
 	curl_easy_setopt(e, CURLOPT_XFERINFOFUNCTION, idle_progress_cb);
 	curl_easy_setopt(e, CURLOPT_XFERINFODATA, w);
-	curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT, (long)MIN(w->timeout_s, 30u));
 	curl_easy_setopt(e, CURLOPT_TIMEOUT, (long)w->timeout_s);
-	curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L);
-	curl_easy_setopt(e, CURLOPT_USE_SSL, w->starttls ? (long)CURLUSESSL_ALL : (long)CURLUSESSL_NONE);
-	curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, w->tls_verify ? 1L : 0L);
-	curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, w->tls_verify ? 2L : 0L);
-	if (w->ca_file != NULL)
-		curl_easy_setopt(e, CURLOPT_CAINFO, w->ca_file);
-	curl_easy_setopt(e, CURLOPT_USERNAME, w->user);
-	curl_easy_setopt(e, CURLOPT_PASSWORD, w->password);
-	curl_easy_setopt(e, CURLOPT_XOAUTH2_BEARER, w->token);
 	return e;
 }
 
@@ -366,13 +356,16 @@ struct idle *idle_start(uv_loop_t *loop, const struct idle_params *p, idle_fn fn
 	w->ctx = ctx;
 	w->url = g_strdup(p->url);
 	w->folder_q = g_strdup(p->folder_q);
-	w->user = g_strdup(p->user);
-	w->password = g_strdup(p->password);
-	w->token = g_strdup(p->token);
-	w->ca_file = g_strdup(p->ca_file);
-	w->tls_verify = p->tls_verify;
-	w->starttls = p->starttls;
-	w->timeout_s = MAX(p->timeout_s, 1u);
+	w->user = g_strdup(p->login.user);
+	w->password = g_strdup(p->login.password);
+	w->token = g_strdup(p->login.token);
+	w->ca_file = g_strdup(p->login.ca_file);
+	w->timeout_s = MAX(p->login.timeout_s, 1u);
+	w->login = (struct curlopt_login){
+		.user = w->user, .password = w->password, .token = w->token,
+		.ca_file = w->ca_file, .tls_verify = p->login.tls_verify,
+		.starttls = p->login.starttls, .timeout_s = w->timeout_s,
+	};
 	uv_async_init(loop, &w->async, idle_async_cb);
 	w->async.data = w;
 	w->started = uv_thread_create(&w->thread, idle_thread, w) == 0;

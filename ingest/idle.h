@@ -12,16 +12,15 @@
 #include <stdbool.h>
 #include <uv.h>
 
+#include "ingest/curlopt.h"
+
 struct idle;
 
 /* What the thread connects with; copied by idle_start. */
 struct idle_params {
 	const char *url;        /* "imaps://host:port/" */
 	const char *folder_q;   /* the folder as an IMAP quoted string */
-	const char *user, *password, *token;
-	const char *ca_file;    /* or NULL */
-	bool tls_verify, starttls;
-	unsigned timeout_s;     /* connect and answer timeout */
+	struct curlopt_login login;  /* its timeout_s is also the answer timeout */
 };
 
 enum idle_event {

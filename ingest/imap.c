@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "core/log.h"
+#include "ingest/curlopt.h"
 #include "ingest/idle.h"
 #include "store/spool.h"
 
@@ -44,10 +45,11 @@
 					 arrives, not to memory */
 #define IMAP_HEAD_BYTES (64u << 10)   /* of which this much is kept for its Message-ID */
 #define IMAP_KEYWORD "$IntakeProcessed"
+#define IMAP_IDLE_RETRY_MAX_S 300   /* a lost IDLE watcher is replaced within this */
 
 enum imap_op {
-	OP_NONE, OP_SELECT, OP_SEARCH, OP_META, OP_FETCH, OP_FETCHSET, OP_CREATE, OP_MOVE, OP_COPY,
-	OP_DELETE, OP_EXPUNGE, OP_FLAG, OP_UNSEEN,
+	OP_NONE, OP_CAPABILITY, OP_SELECT, OP_SEARCH, OP_META, OP_FETCH, OP_FETCHSET, OP_CREATE,
+	OP_MOVE, OP_COPY, OP_DELETE, OP_EXPUNGE, OP_FLAG, OP_UNSEEN,
 };
 
 enum imap_msg_state {
@@ -119,6 +121,7 @@ struct imap_mailbox {
 
 	char *password, *token; /* read at the start of each pass */
 	bool once, running, stopping, has_move, created, last_ok;
+	bool caps_known;         /* has_move is what CAPABILITY said, since the last failure */
 	unsigned failures;       /* consecutive failed passes */
 	GHashTable *held_logged; /* UIDs whose over-size note was logged */
 
@@ -138,7 +141,8 @@ struct imap_mailbox {
 	int64_t stored, known, held, done, ingested_base;
 	uint64_t group_lost;     /* ingest_group_lost() when the batch began */
 	struct idle *idle;       /* the IDLE watcher, or NULL */
-	bool idle_off;           /* the server offers no IDLE */
+	bool idle_off;           /* no IDLE watcher: idle = false, or the server offers none */
+	unsigned idle_losses;    /* watcher connections lost in a row */
 	bool again;              /* a new message was reported during the pass */
 	char *note;              /* over-size messages left, for status */
 };
@@ -323,6 +327,18 @@ static void imap_clear_credentials(struct imap_mailbox *mb)
 	mb->password = mb->token = NULL;
 }
 
+/* How every connection of the mailbox logs in: the poller's and the IDLE
+   watcher's, with the credentials of this pass. */
+static struct curlopt_login imap_login(const struct imap_mailbox *mb)
+{
+	const struct config_imap *m = mb->cfg;
+	return (struct curlopt_login){
+		.user = m->user, .password = mb->password, .token = mb->token,
+		.ca_file = m->tls_ca_file, .tls_verify = m->tls_verify, .starttls = m->starttls,
+		.timeout_s = m->timeout_s,
+	};
+}
+
 /* ---- transfers ---- */
 
 /* Into body, or for a large message into its spool file, keeping the first
@@ -407,25 +423,16 @@ static int imap_conn_setopts(struct imap_conn *c)
 	CURL *e = c->easy = curl_easy_init();
 	if (e == NULL)
 		return -1;
-	curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+	struct curlopt_login login = imap_login(mb);
+	curlopt_set_login(e, &login);
 	curl_easy_setopt(e, CURLOPT_BUFFERSIZE, (long)IMAP_BUFFER);
 	curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, imap_write_cb);
 	curl_easy_setopt(e, CURLOPT_WRITEDATA, c);
 	curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, imap_header_cb);
 	curl_easy_setopt(e, CURLOPT_HEADERDATA, c);
 	curl_easy_setopt(e, CURLOPT_ERRORBUFFER, c->errbuf);
-	curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT, (long)MIN(m->timeout_s, 30u));
 	curl_easy_setopt(e, CURLOPT_LOW_SPEED_LIMIT, 1L);
 	curl_easy_setopt(e, CURLOPT_LOW_SPEED_TIME, (long)m->timeout_s);
-	curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L);
-	curl_easy_setopt(e, CURLOPT_USE_SSL, m->starttls ? (long)CURLUSESSL_ALL : (long)CURLUSESSL_NONE);
-	curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, m->tls_verify ? 1L : 0L);
-	curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, m->tls_verify ? 2L : 0L);
-	if (m->tls_ca_file != NULL)
-		curl_easy_setopt(e, CURLOPT_CAINFO, m->tls_ca_file);
-	curl_easy_setopt(e, CURLOPT_USERNAME, m->user);
-	curl_easy_setopt(e, CURLOPT_PASSWORD, mb->password);
-	curl_easy_setopt(e, CURLOPT_XOAUTH2_BEARER, mb->token);
 	return 0;
 }
 
@@ -678,6 +685,43 @@ static void imap_start_select(struct imap_mailbox *mb)
 	char *req = g_strdup_printf("SELECT %s", mb->folder_q);
 	if (imap_conn_start(&mb->conns[0], OP_SELECT, req, NULL) < 0)
 		imap_pass_end(mb);
+}
+
+/* True when the "* CAPABILITY" line of text lists name (case-insensitive). */
+static bool imap_has_capability(const char *text, const char *name)
+{
+	const char *line = strstr(text, "* CAPABILITY ");
+	if (line == NULL)
+		return false;
+	g_autofree char *caps = g_strndup(line + 13, strcspn(line + 13, "\r\n"));
+	g_auto(GStrv) words = g_strsplit(caps, " ", -1);
+	for (size_t i = 0; words[i] != NULL; i++)
+		if (g_ascii_strcasecmp(words[i], name) == 0)
+			return true;
+	return false;
+}
+
+/* Asks what the server offers (after the login) before a pass in move mode:
+   UID MOVE only where it offers MOVE (RFC 6851), else UID COPY, \Deleted and
+   UID EXPUNGE. */
+static void imap_start_capability(struct imap_mailbox *mb)
+{
+	if (imap_conn_start(&mb->conns[0], OP_CAPABILITY, g_strdup("CAPABILITY"), NULL) < 0)
+		imap_pass_end(mb);
+}
+
+/* An answer without a CAPABILITY line leaves UID MOVE to be tried: a refused
+   one still falls back (imap_ack_refused). */
+static void imap_on_capability(struct imap_mailbox *mb, struct imap_conn *c)
+{
+	const char *t = imap_text(c);
+	bool move = strstr(t, "* CAPABILITY ") == NULL || imap_has_capability(t, "MOVE");
+	if (!move && mb->has_move)
+		log_info(mb->section, "the server does not offer MOVE: moving with UID COPY, "
+			 "\\Deleted and UID EXPUNGE");
+	mb->has_move = move;
+	mb->caps_known = true;
+	imap_start_select(mb);
 }
 
 static void imap_on_select(struct imap_mailbox *mb, struct imap_conn *c)
@@ -1388,6 +1432,8 @@ static void imap_done_cb(CURL *easy, CURLcode rc, void *ctx)
 	} else if (rc != CURLE_OK) {
 		imap_set_fail(mb, imap_fail_kind(c, rc), imap_conn_error(c, rc));
 		imap_pass_end(mb);
+	} else if (c->op == OP_CAPABILITY) {
+		imap_on_capability(mb, c);
 	} else if (c->op == OP_SELECT) {
 		imap_on_select(mb, c);
 	} else if (c->op == OP_SEARCH) {
@@ -1424,6 +1470,7 @@ static unsigned imap_pass_failed(struct imap_mailbox *mb, int64_t now)
 	static const char *const states[] = { "ok", "error", "auth_failed", "config_error",
 					      "error", "ok" };
 	mb->failures++;
+	mb->caps_known = false; /* the next login may reach another server */
 	unsigned wait = imap_backoff_s(mb->fail, mb->failures);
 	g_free(mb->st.state);
 	mb->st.state = g_strdup(states[mb->fail]);
@@ -1467,6 +1514,27 @@ static unsigned imap_pass_succeeded(struct imap_mailbox *mb, int64_t now)
 
 /* ---- IDLE: a new message brings the next pass forward ---- */
 
+/* The watcher lost its connection. Its own retries would log in with the
+   credentials of the pass that started it, stale once the bearer token (or
+   password) file is replaced: it is stopped instead, and a pass soon, which
+   reads them afresh and fetches what came meanwhile, starts a new watcher
+   when it succeeds. Losses in a row wait longer; a failing mailbox keeps its
+   backoff. */
+static void imap_idle_lost(struct imap_mailbox *mb, const char *why)
+{
+	mb->idle_losses++;
+	unsigned s = MIN(IMAP_IDLE_RETRY_MAX_S, 2u << MIN(mb->idle_losses, 8u));
+	idle_stop(mb->idle);
+	mb->idle = NULL;
+	uint64_t due = uv_timer_get_due_in(&mb->timer);
+	if (mb->running || mb->stopping || mb->failures > 0 || (due > 0 && due <= s * 1000u)) {
+		log_info(mb->section, "%s; polling until it is back", why);
+		return;
+	}
+	log_info(mb->section, "%s; polling until it is back, next pass in %u s", why, s);
+	uv_timer_start(&mb->timer, imap_timer_cb, (uint64_t)s * 1000, 0);
+}
+
 static void imap_idle_cb(unsigned events, const char *why, void *ctx)
 {
 	struct imap_mailbox *mb = ctx;
@@ -1478,11 +1546,12 @@ static void imap_idle_cb(unsigned events, const char *why, void *ctx)
 		mb->idle = NULL;
 		return;
 	}
-	if (events & IDLE_LOST)
-		log_info(mb->section, "%s; polling every %u s until it is back", why,
-			 mb->cfg->poll_interval_s);
-	else if (events & IDLE_READY)
+	if (events & IDLE_LOST) {
+		imap_idle_lost(mb, why);
+	} else if (events & IDLE_READY) {
+		mb->idle_losses = 0;
 		log_debug(mb->section, "waiting in IDLE");
+	}
 	if (!(events & IDLE_CHANGED) || mb->stopping)
 		return;
 	if (mb->running) {
@@ -1498,11 +1567,8 @@ static void imap_idle_begin(struct imap_mailbox *mb)
 {
 	if (mb->idle != NULL || mb->idle_off)
 		return;
-	const struct config_imap *m = mb->cfg;
 	struct idle_params p = {
-		.url = mb->base_url, .folder_q = mb->folder_q, .user = m->user,
-		.password = mb->password, .token = mb->token, .ca_file = m->tls_ca_file,
-		.tls_verify = m->tls_verify, .starttls = m->starttls, .timeout_s = m->timeout_s,
+		.url = mb->base_url, .folder_q = mb->folder_q, .login = imap_login(mb),
 	};
 	mb->idle = idle_start(mb->env.loop, &p, imap_idle_cb, mb);
 	if (mb->idle == NULL)
@@ -1556,6 +1622,8 @@ static void imap_pass_begin(struct imap_mailbox *mb)
 	mb->uidnext = 0;
 	if (imap_set_credentials(mb) < 0)
 		imap_pass_end(mb);
+	else if (mb->move_q != NULL && !mb->caps_known)
+		imap_start_capability(mb);
 	else
 		imap_start_select(mb);
 }
@@ -1571,6 +1639,9 @@ void imap_start(struct imap_mailbox *mb, bool once)
 {
 	mb->once = once;
 	mb->stopping = false;
+	if (!once && !mb->cfg->idle)
+		log_info(mb->section, "idle = false: polling only, every %u s",
+			 mb->cfg->poll_interval_s);
 	uv_timer_start(&mb->timer, imap_timer_cb, 0, 0);
 }
 
@@ -1637,6 +1708,7 @@ struct imap_mailbox *imap_new(const struct imap_env *env, const struct config_im
 						    env->cfg->limits.message_bytes;
 	mb->n_conns = MAX(1u, MIN(m->fetch_connections, (unsigned)IMAP_MAX_CONNS));
 	mb->has_move = true;
+	mb->idle_off = !m->idle;
 	mb->uids = g_array_new(FALSE, FALSE, sizeof(uint32_t));
 	mb->held_logged = g_hash_table_new(g_direct_hash, g_direct_equal);
 	uv_timer_init(env->loop, &mb->timer);

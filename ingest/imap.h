@@ -7,11 +7,14 @@
    bigger ones, and any a set did not bring, through the URL form
    INBOX;UID=n (PITFALLS.md); ingest_message in UID order into one group
    commit; and only after that commit, once per batch, the `after` action:
-   UID MOVE (or COPY + \Deleted + UID EXPUNGE), or +FLAGS (\Seen
-   $IntakeProcessed). The URL fetch sets \Seen: what was fetched but not
-   stored gets -FLAGS (\Seen) back. Progress (UIDVALIDITY, last UID) is kept
-   in the store's source_state. Between passes an IDLE watcher (idle.h), where
-   the server offers IDLE, starts the next pass as soon as a message arrives.
+   UID MOVE where CAPABILITY lists MOVE (else, or when it is refused, COPY +
+   \Deleted + UID EXPUNGE), or +FLAGS (\Seen $IntakeProcessed). The URL
+   fetch sets \Seen: what was fetched but not stored gets -FLAGS (\Seen)
+   back. Progress (UIDVALIDITY, last UID) is kept in the store's
+   source_state. Between passes an IDLE watcher (idle.h), where the server
+   offers IDLE and idle is not false, starts the next pass as soon as a
+   message arrives; one that loses its connection is replaced after the next
+   good pass, which reads the credentials again.
    SECURITY: server responses are hostile input: every number is range
    checked, every response is bounded (bodies by max_message_size). */
 #ifndef INTAKE_INGEST_IMAP_H

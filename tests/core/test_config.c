@@ -101,12 +101,33 @@ static void test_imap_section(void **state)
 	assert_int_equal(m->poll_interval_s, 120);
 	assert_string_equal(m->password_file, "/etc/intake/imap.pass");
 	assert_true(m->tls_verify);
+	assert_true(m->idle);
 	config_free(cfg);
 	expect_error("[imap main]\nurl = http://x/INBOX\nuser = ts\npassword_file = p\n",
 		     (const char *const[]){ "[imap main]", "url", "http://x/INBOX", NULL });
 	expect_error("[imap main]\nurl = imaps://x/INBOX\nuser = ts\npassword_file = p\n"
 		     "after = delete\n",
 		     (const char *const[]){ "after", "delete", "move:FOLDER or flag", NULL });
+}
+
+/* idle = false: that mailbox is polled only; anything but a boolean is refused. */
+static void test_imap_idle(void **state)
+{
+	(void)state;
+	GError *err = NULL;
+	struct config *cfg = load("[imap a]\nurl = imaps://x/INBOX\nuser = ts\npassword_file = p\n"
+				  "idle = false\n"
+				  "[imap b]\nurl = imaps://x/INBOX\nuser = ts\npassword_file = p\n"
+				  "idle = yes\n", &err);
+	assert_non_null(cfg);
+	assert_int_equal(cfg->imap->len, 2);
+	assert_false(((const struct config_imap *)cfg->imap->pdata[0])->idle);
+	assert_true(((const struct config_imap *)cfg->imap->pdata[1])->idle);
+	config_free(cfg);
+	expect_error("[imap main]\nurl = imaps://x/INBOX\nuser = ts\npassword_file = p\n"
+		     "idle = sometimes\n",
+		     (const char *const[]){ "[imap main]", "idle", "sometimes", "true or false",
+					    NULL });
 }
 
 static void test_reminders(void **state)
@@ -258,6 +279,7 @@ int main(void)
 		cmocka_unit_test(test_bad_values_named),
 		cmocka_unit_test(test_unknown_key_and_section),
 		cmocka_unit_test(test_imap_section),
+		cmocka_unit_test(test_imap_idle),
 		cmocka_unit_test(test_reminders),
 		cmocka_unit_test(test_parsers),
 		cmocka_unit_test(test_dropdir_settle_time),

@@ -21,6 +21,14 @@
 #                              (its folder: dovecot.log) for that instance
 #   dovecot_stop_alt [NAME]    stop it (every one without NAME); dovecot_stop
 #                              stops them too
+# Instances with other settings, after dovecot_start:
+#   dovecot_start_with NAME <<EOF  start a second instance NAME (a word) on the
+#                              same users, Maildirs and certificate, with the
+#                              settings on stdin added last (later settings win;
+#                              a passdb { } block is added to the first one's);
+#                              sets DOVECOT_ALT_PORT, DOVECOT_ALT_SPORT,
+#                              DOVECOT_ALT_CA (= DOVECOT_CA) and DOVECOT_ALT_DIR;
+#                              dovecot_stop_alt NAME stops it
 # Users: alice, bob, carol; the password of each is "NAME-secret".
 # Dovecot refuses uid 0 for mail: mail processes run as nobody:nogroup.
 
@@ -214,21 +222,33 @@ dovecot__leaf() { # dir san cadir: key.pem, cert.pem for SAN only, signed by the
 dovecot_start_alt() { # name san
 	[ -n "$DOVECOT_DIR" ] || { echo "# dovecot_start_alt: dovecot_start first" >&2; return 1; }
 	dovecot__a=$DOVECOT_DIR/alt-$1
-	mkdir -p "$dovecot__a/run" "$dovecot__a/state"
+	mkdir -p "$dovecot__a"
 	dovecot__ca "$DOVECOT_DIR" || { echo "# dovecot: openssl (CA) failed" >&2; return 1; }
 	dovecot__leaf "$dovecot__a" "$2" "$DOVECOT_DIR" || { echo "# dovecot: openssl ($2) failed" >&2; return 1; }
+	# A here-document, not a pipe: the function must run in this shell.
+	dovecot_start_with "$1" <<CONF || return 1
+ssl_cert = <$dovecot__a/cert.pem
+ssl_key = <$dovecot__a/key.pem
+CONF
+	DOVECOT_ALT_CA=$DOVECOT_DIR/ca.pem
+	export DOVECOT_ALT_CA
+}
+
+dovecot_start_with() { # name, settings on stdin
+	[ -n "$DOVECOT_DIR" ] || { echo "# dovecot_start_with: dovecot_start first" >&2; return 1; }
+	dovecot__a=$DOVECOT_DIR/alt-$1
+	mkdir -p "$dovecot__a/run" "$dovecot__a/state"
 	dovecot__p=$(dovecot__free_port)
 	dovecot__sp=$(dovecot__free_port)
 	while [ "$dovecot__sp" = "$dovecot__p" ]; do dovecot__sp=$(dovecot__free_port); done
 	# The first instance's configuration (users, Maildirs, TLS settings), with
-	# this one's folders, certificate and ports; later settings win.
-	cat >"$dovecot__a/dovecot.conf" <<CONF
+	# this one's folders and ports, then the caller's; later settings win.
+	{
+		cat <<CONF
 !include $DOVECOT_DIR/dovecot.conf
 base_dir = $dovecot__a/run
 state_dir = $dovecot__a/state
 log_path = $dovecot__a/dovecot.log
-ssl_cert = <$dovecot__a/cert.pem
-ssl_key = <$dovecot__a/key.pem
 service imap-login {
   inet_listener imap {
     port = $dovecot__p
@@ -238,6 +258,8 @@ service imap-login {
   }
 }
 CONF
+		cat
+	} >"$dovecot__a/dovecot.conf"
 	dovecot -c "$dovecot__a/dovecot.conf" || { echo "# dovecot $1 failed to start:" >&2; \
 		sed 's/^/# /' "$dovecot__a/dovecot.log" >&2; return 1; }
 	dovecot__alts="$dovecot__alts $1"
@@ -245,7 +267,7 @@ CONF
 		echo "# dovecot $1 does not listen on $dovecot__p" >&2; return 1; }
 	DOVECOT_ALT_PORT=$dovecot__p
 	DOVECOT_ALT_SPORT=$dovecot__sp
-	DOVECOT_ALT_CA=$DOVECOT_DIR/ca.pem
+	DOVECOT_ALT_CA=$DOVECOT_CA
 	DOVECOT_ALT_DIR=$dovecot__a
 	export DOVECOT_ALT_PORT DOVECOT_ALT_SPORT DOVECOT_ALT_CA DOVECOT_ALT_DIR
 }

@@ -8,12 +8,14 @@ top=$(pwd)
 INTAKE=${INTAKE:-$top/build/intake}
 data=$top/tests/integration/data/imap
 . "$top/tests/harness/dovecot.sh"
+. "$top/tests/harness/idp.sh"
 
 tmp=$(mktemp -d /tmp/intake-imap.XXXXXX)
 daemon_pid=""
 cleanup() {
 	[ -n "$daemon_pid" ] && kill "$daemon_pid" 2>/dev/null
 	dovecot_stop
+	idp_stop
 	rm -rf "$tmp"
 }
 [ -n "${KEEP:-}" ] || trap cleanup EXIT INT TERM
@@ -413,5 +415,244 @@ fi
 dovecot_stop_alt   # both at once; their logs are complete
 [ -n "$other_log" ] && check "certificate for mail.other.example: the password was never sent (no login in its log)" \
 	sh -c "grep -q 'Disconnected' '$other_log' && ! grep -q 'Login: user=' '$other_log'"
+
+# --- messages written straight into a Maildir (as a delivery agent does) ------
+deliver_many() { # user template first last
+	/usr/bin/python3 - "$data/$2" "$(dovecot_maildir "$1")" "$3" "$4" <<'PY3'
+import os, sys
+tpl = open(sys.argv[1], 'rb').read()
+md, first, last = sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
+for i in range(first, last + 1):
+    name = '1764810000.M%dP%d.many' % (i, os.getpid())
+    tmp = os.path.join(md, 'tmp', name)
+    with open(tmp, 'wb') as f:
+        f.write(tpl.replace(b'@@N@@', b'%d' % i))
+    os.utime(tmp, (1764810000, 1764810000))
+    os.chown(tmp, 65534, 65534)
+    os.rename(tmp, os.path.join(md, 'new', name))
+PY3
+}
+# The Message-IDs of a folder's messages that occur more than once.
+doubled_ids() { # user folder
+	md=$(dovecot_maildir "$1" "$2")
+	cat "$md"/new/* "$md"/cur/* 2>/dev/null | grep -i '^Message-ID:' | sort | uniq -d
+}
+# IMAP commands a user's sessions sent (Dovecot's rawlog, *.in files).
+rawlog_cmds() { # dir user
+	cat "$1/$2"/*.in 2>/dev/null | sed -n 's/^[0-9.]* [A-Za-z0-9]* //p'
+}
+
+# --- no MOVE: UID COPY, \Deleted and UID EXPUNGE -------------------------------
+# A Dovecot that does not advertise MOVE (imap_capability, the rest as
+# Dovecot 2.3 offers it; it would still obey a MOVE, so what intake sends is
+# read from the rawlog of each session).
+rawlog=$DOVECOT_DIR/rawlog
+mkdir -p "$rawlog/alice" "$rawlog/bob" "$rawlog/carol"
+chown -R nobody:nogroup "$rawlog"
+nomove_port=""
+if dovecot_start_with nomove <<EOF
+imap_capability = IMAP4rev1 SASL-IR LOGIN-REFERRALS ID ENABLE IDLE SORT UIDPLUS CHILDREN NAMESPACE UNSELECT LIST-EXTENDED ESEARCH LITERAL+
+protocol imap {
+  rawlog_dir = $rawlog/%u
+}
+EOF
+then
+	nomove_port=$DOVECOT_ALT_PORT
+fi
+check "a Dovecot without MOVE in its CAPABILITY starts" test -n "$nomove_port"
+M=$(conf nomove <<EOF
+[imap main]
+url = imap://127.0.0.1:$nomove_port/INBOX
+user = carol
+password_file = $tmp/carol-ok.pass
+tls_ca_file = $DOVECOT_CA
+after = move:Handled
+EOF
+)
+before_inbox=$(count_mail carol)
+deliver_many carol complaint-utf8.eml 5001 5250
+run_once "$M" "$tmp/run16.log"
+ok $? "no MOVE: run --once over 250 messages exits 0"
+check "no MOVE: 250 messages give 250 drafts" test "$(ndrafts "$M")" = 250
+check "no MOVE: all 250 are in the processed folder" test "$(count_mail carol Handled)" = 250
+check "no MOVE: the INBOX is back to what it held before ($before_inbox)" \
+	test "$(count_mail carol)" = "$before_inbox"
+check "no MOVE: no message is twice in the processed folder" test -z "$(doubled_ids carol Handled)"
+cmds=$(rawlog_cmds "$rawlog" carol)
+check "no MOVE: intake sent UID COPY, UID STORE +FLAGS.SILENT (\\Deleted) and UID EXPUNGE" \
+	sh -c 'echo "$1" | grep -q "^UID COPY " && echo "$1" | grep -q "^UID STORE .*Deleted" &&
+		echo "$1" | grep -q "^UID EXPUNGE "' - "$cmds"
+check "no MOVE: ... and never UID MOVE" sh -c '! echo "$1" | grep -qi "MOVE "' - "$cmds"
+check "no MOVE: the log says why" grep -q "does not offer MOVE" "$tmp/run16.log"
+run_once "$M" "$tmp/run17.log"
+ok $? "no MOVE: a second run --once exits 0"
+check "no MOVE: a second run creates no draft and moves nothing twice" \
+	test "$(ndrafts "$M"):$(count_mail carol Handled):$(count_mail carol)" = "250:250:$before_inbox"
+
+# --- idle = false: polling only, no IDLE connection -----------------------------
+# Two mailboxes on the Dovecot above (it offers IDLE): carol's with idle =
+# false, bob's with the default. Only bob's sessions may send IDLE.
+P=$(conf poll-only <<EOF
+[intake]
+log_level = debug
+[imap polled]
+url = imap://127.0.0.1:$nomove_port/INBOX
+user = carol
+password_file = $tmp/carol-ok.pass
+tls_ca_file = $DOVECOT_CA
+poll_interval = 1s
+idle = false
+[imap watched]
+url = imap://127.0.0.1:$nomove_port/INBOX
+user = bob
+password_file = $tmp/bob.pass
+tls_ca_file = $DOVECOT_CA
+after = flag
+poll_interval = 10m
+EOF
+)
+rm -f "$rawlog"/carol/* "$rawlog"/bob/*
+"$INTAKE" -c "$P" run 2>"$tmp/poll.log" &
+daemon_pid=$!
+i=0
+while ! grep -qs "imap watched.*waiting in IDLE" "$tmp/poll.log" && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+before=$(ndrafts "$P")
+deliver carol complaint-gbk.eml 5301 1764810000
+i=0
+while [ "$(ndrafts "$P" 2>/dev/null)" = "$before" ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
+check "idle = false: a message delivered is still a draft, by polling" test "$(ndrafts "$P")" = $((before + 1))
+sleep 1.5   # another poll of carol's
+kill -TERM "$daemon_pid"
+wait "$daemon_pid"
+rc=$?
+daemon_pid=""
+check "idle = false: SIGTERM exits with status 0" test "$rc" = 0
+check "idle = false: the log says the mailbox is polled only" \
+	grep -q "imap polled.*idle = false: polling only, every 1 s" "$tmp/poll.log"
+check "idle = false: that mailbox never waits in IDLE" sh -c "! grep -q 'imap polled.*IDLE' '$tmp/poll.log'"
+check "idle = false: carol's sessions sent SELECT but never IDLE (rawlog)" \
+	sh -c 'echo "$1" | grep -q "^SELECT " && ! echo "$1" | grep -q "^IDLE"' - "$(rawlog_cmds "$rawlog" carol)"
+check "idle = true (the default): bob's did send IDLE (rawlog)" \
+	sh -c 'echo "$1" | grep -q "^IDLE"' - "$(rawlog_cmds "$rawlog" bob)"
+dovecot_stop_alt nomove
+
+# --- XOAUTH2 / OAUTHBEARER: a bearer token checked by an identity provider -----
+# Dovecot's oauth2 passdb asks a stand-in for the identity provider
+# (tests/harness/idp_standin.py) whether the token is good; it accepts one
+# token for alice and refuses every other.
+token_a=token-a-$(od -An -N8 -tx1 /dev/urandom | tr -d ' \n')
+token_b=token-b-$(od -An -N8 -tx1 /dev/urandom | tr -d ' \n')
+oauth_port=""
+oauth_dir=""
+if idp_start "$tmp/idp"; then
+	idp_allow "$token_a" alice
+	printf 'tokeninfo_url = %s\nusername_attribute = username\nactive_attribute = active\nactive_value = true\n' \
+		"$IDP_URL" >"$tmp/idp/dovecot-oauth2.conf.ext"
+	if dovecot_start_with oauth2 <<EOF
+auth_mechanisms = plain login xoauth2 oauthbearer
+passdb {
+  driver = oauth2
+  mechanisms = xoauth2 oauthbearer
+  args = $tmp/idp/dovecot-oauth2.conf.ext
+}
+EOF
+	then
+		oauth_port=$DOVECOT_ALT_PORT
+		oauth_dir=$DOVECOT_ALT_DIR
+	fi
+fi
+check "an identity provider stand-in and a Dovecot with the oauth2 passdb start" test -n "$oauth_port"
+secret "$tmp/alice.token" "$token_a" 600
+X=$(conf xoauth2 <<EOF
+[imap main]
+url = imap://127.0.0.1:$oauth_port/INBOX
+user = alice
+oauth2_token_file = $tmp/alice.token
+tls_ca_file = $DOVECOT_CA
+after = move:ByToken
+EOF
+)
+deliver alice complaint-utf8.eml 6001 1764810000
+deliver alice complaint-html.eml 6002 1764810000
+run_once "$X" "$tmp/run18.log"
+ok $? "XOAUTH2: with the right token in a 0600 file, run --once exits 0"
+check "XOAUTH2: 2 messages give 2 drafts, moved out of the INBOX" \
+	test "$(ndrafts "$X"):$(count_mail alice ByToken):$(count_mail alice)" = "2:2:0"
+check "XOAUTH2: Dovecot logged alice in by a bearer token (XOAUTH2 or OAUTHBEARER)" \
+	grep -Eq "Login: user=<alice>, method=(XOAUTH2|OAUTHBEARER)" "$oauth_dir/dovecot.log"
+check "XOAUTH2: ... which the identity provider accepted" grep -q "^GET /tokeninfo 200 alice" "$IDP_LOG"
+secret "$tmp/alice.token" "token-wrong-$token_a" 600
+deliver alice complaint-gbk.eml 6003 1764810000
+run_once "$X" "$tmp/run19.log"
+check "XOAUTH2: with a wrong token, run --once exits 1" test $? = 1
+check "XOAUTH2: ... the identity provider refused it" grep -q "^GET /tokeninfo 401 refused" "$IDP_LOG"
+check "XOAUTH2: ... status shows auth_failed" test "$(status_of "$X" "imap main" '["state"]')" = auth_failed
+err=$(status_of "$X" "imap main" '["last_error"]')
+check "XOAUTH2: ... its last_error names the login and the server's answer ($err)" \
+	sh -c 'echo "$1" | grep -q "login as alice refused" && echo "$1" | grep -q "AUTHENTICATIONFAILED"' - "$err"
+check "XOAUTH2: ... the message stays in the INBOX" test "$(ndrafts "$X"):$(count_mail alice)" = "2:1"
+secret "$tmp/alice.token" "$token_a" 600
+run_once "$X" "$tmp/run20.log"
+ok $? "XOAUTH2: the right token written back: run --once exits 0"
+check "XOAUTH2: ... the waiting message is a draft, status ok" \
+	test "$(ndrafts "$X"):$(count_mail alice):$(status_of "$X" "imap main" '["state"]')" = "3:0:ok"
+
+# The daemon: the token is replaced (the provider now accepts only the new
+# one) while it runs, and the server drops every connection. The next logins,
+# the poller's and the IDLE watcher's, read the new token: the provider is
+# never asked about the old one again.
+secret "$tmp/alice.token" "$token_a" 600
+XD=$(conf xoauth2-daemon <<EOF
+[intake]
+log_level = debug
+[imap main]
+url = imap://127.0.0.1:$oauth_port/INBOX
+user = alice
+oauth2_token_file = $tmp/alice.token
+tls_ca_file = $DOVECOT_CA
+after = move:ByToken
+poll_interval = 1s
+EOF
+)
+"$INTAKE" -c "$XD" run 2>"$tmp/xoauth2-daemon.log" &
+daemon_pid=$!
+i=0
+while ! grep -qs "waiting in IDLE" "$tmp/xoauth2-daemon.log" && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+check "XOAUTH2 daemon: logged in with the token, it waits in IDLE" grep -q "waiting in IDLE" "$tmp/xoauth2-daemon.log"
+idp_allow "$token_b" alice
+secret "$tmp/alice.token" "$token_b" 600
+refused_before=$(grep -c "401 refused" "$IDP_LOG")
+doveadm -c "$oauth_dir/dovecot.conf" kick alice >/dev/null 2>&1
+deliver alice complaint-utf8.eml 6004 1764810000
+i=0
+while [ "$(ndrafts "$XD" 2>/dev/null)" != 1 ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+check "XOAUTH2 daemon: after the token is replaced and the connections dropped, new mail is a draft" \
+	test "$(ndrafts "$XD")" = 1
+i=0
+while [ "$(grep -c "waiting in IDLE" "$tmp/xoauth2-daemon.log")" -lt 2 ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+check "XOAUTH2 daemon: ... IDLE is back" test "$(grep -c "waiting in IDLE" "$tmp/xoauth2-daemon.log")" -ge 2
+check "XOAUTH2 daemon: ... and no login tried the old token" \
+	test "$(grep -c "401 refused" "$IDP_LOG")" = "$refused_before"
+kill -TERM "$daemon_pid"
+wait "$daemon_pid"
+rc=$?
+daemon_pid=""
+check "XOAUTH2 daemon: SIGTERM exits with status 0" test "$rc" = 0
+
+secret "$tmp/alice-open.token" "$token_b" 644
+XO=$(conf xoauth2-open <<EOF
+[imap main]
+url = imap://127.0.0.1:$oauth_port/INBOX
+user = alice
+oauth2_token_file = $tmp/alice-open.token
+tls_ca_file = $DOVECOT_CA
+EOF
+)
+"$INTAKE" -c "$XO" run --once 2>"$tmp/run21.log"
+check "oauth2_token_file with mode 0644: exit 2" test $? = 2
+check "... with a clear configuration error" \
+	grep -q "oauth2_token_file.*mode 0600 or stricter.*0644" "$tmp/run21.log"
+dovecot_stop_alt oauth2
+idp_stop
 
 echo "1..$n"
