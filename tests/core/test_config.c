@@ -79,6 +79,28 @@ static void test_bad_values_named(void **state)
 		     (const char *const[]){ "log_level", "loud", "debug, info, warn or error", NULL });
 }
 
+/* [intake] regulator_domains / regulator_phrases: comma-separated lists;
+   absent, NULL (the built-in lists); present but empty, an error. */
+static void test_regulator_lists(void **state)
+{
+	(void)state;
+	GError *err = NULL;
+	struct config *cfg = load("[intake]\nregulator_domains = csrc.gov.cn, , sz.csrc.gov.cn\n"
+				  "regulator_phrases = 证监局转办,12386\n", &err);
+	assert_non_null(cfg);
+	assert_int_equal(g_strv_length(cfg->regulator_domains), 2);
+	assert_string_equal(cfg->regulator_domains[1], "sz.csrc.gov.cn");
+	assert_string_equal(cfg->regulator_phrases[0], "证监局转办");
+	assert_string_equal(cfg->regulator_phrases[1], "12386");
+	config_free(cfg);
+	cfg = load("", &err);
+	assert_null(cfg->regulator_domains);
+	assert_null(cfg->regulator_phrases);
+	config_free(cfg);
+	expect_error("[intake]\nregulator_domains = ,\n",
+		     (const char *const[]){ "regulator_domains", "words separated by commas", NULL });
+}
+
 static void test_unknown_key_and_section(void **state)
 {
 	(void)state;
@@ -277,6 +299,7 @@ int main(void)
 		cmocka_unit_test(test_defaults),
 		cmocka_unit_test(test_relative_paths),
 		cmocka_unit_test(test_bad_values_named),
+		cmocka_unit_test(test_regulator_lists),
 		cmocka_unit_test(test_unknown_key_and_section),
 		cmocka_unit_test(test_imap_section),
 		cmocka_unit_test(test_imap_idle),
