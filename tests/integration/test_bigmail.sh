@@ -13,7 +13,7 @@ mb=40
 # run --once (libcurl, TLS, the loop) within the 64 MB of the IMAP target.
 # Under AddressSanitizer its shadow memory and quarantine come on top.
 rss_parse=48 rss_run=64
-[ "$fault_scale" -gt 1 ] && rss_parse=256 rss_run=256
+[ "$fault_scale" -gt 1 ] && rss_parse=128 rss_run=192
 
 $PY - "$tmp" "$mb" <<'PY' || { nok "big mails generated"; fault_done; exit 1; }
 import base64, hashlib, random, sys
