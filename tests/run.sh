@@ -13,14 +13,14 @@ pass=0 fail=0
 
 # Counts the TAP lines of one program's output file; a program that exited
 # non-zero without a "not ok" line counts as one failure.
-count() { # name file status
+count() { # name file status [seconds]
 	p=$(grep -c '^ok ' "$2")
 	f=$(grep -c '^not ok ' "$2")
 	if [ "$3" -ne 0 ] && [ "$f" -eq 0 ]; then f=1; echo "not ok - $1 exited with status $3" >>"$2"; fi
 	if [ "$p" -eq 0 ] && [ "$f" -eq 0 ]; then f=1; echo "not ok - $1 reported no test" >>"$2"; fi
 	pass=$((pass + p)) fail=$((fail + f))
 	[ "$f" -eq 0 ] && s="ok" || s="FAILED"
-	printf '%-44s %3d passed %3d failed  %s\n' "$1" "$p" "$f" "$s"
+	printf '%-44s %3d passed %3d failed  %-6s %4ss\n' "$1" "$p" "$f" "$s" "${4:-?}"
 	[ "$f" -eq 0 ] || grep '^not ok\|^#' "$2" | head -40 | sed 's/^/    /'
 }
 
@@ -29,14 +29,16 @@ vg=""
 for t in $(find "$top/$build/tests" -type f -name 'test_*' -perm -u+x | sort); do
 	name=${t#"$top/$build/tests/"}
 	out="$log/$(echo "$name" | tr / _).tap"
+	t0=$(date +%s)
 	(cd "$top" && CMOCKA_MESSAGE_OUTPUT=TAP INTAKE_BUILD="$top/$build" timeout 600 $vg "$t") >"$out" 2>&1
-	count "$name" "$out" $?
+	count "$name" "$out" $? $(($(date +%s) - t0))
 done
 for t in $(ls "$top"/tests/integration/test_*.sh 2>/dev/null | sort); do
 	name=integration/$(basename "$t")
 	out="$log/$(basename "$t" .sh).tap"
+	t0=$(date +%s)
 	(cd "$top" && INTAKE="$top/$build/intake" INTAKE_BUILD="$top/$build" timeout 900 sh "$t") >"$out" 2>&1
-	count "$name" "$out" $?
+	count "$name" "$out" $? $(($(date +%s) - t0))
 done
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]
