@@ -9,8 +9,8 @@
 # once under BUILD_DIR/bench/ocr/ and kept (same seed, same bytes).
 #
 # intake: `intake parse --json --channel letter scan.pdf`, what the drop
-# folder runs on a scan: pdfinfo, pdftotext, pdftoppm -r 300 -gray, tesseract
-# -l chi_sim --dpi 300 (a page with few ideographs read again with
+# folder runs on a scan: pdfinfo, pdftotext, pdftoppm -r 200 -gray, tesseract
+# -l chi_sim --dpi 200 (a page with few ideographs read again with
 # chi_sim+eng), the pages split over up to one tesseract per core
 # ([limits] ocr_jobs), OMP_THREAD_LIMIT=1. [limits] ocr_pages is raised to
 # the page count.

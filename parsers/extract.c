@@ -198,6 +198,16 @@ static bool extract_is_han(gunichar c)
 	       g_unichar_type(c) == G_UNICODE_OTHER_LETTER;
 }
 
+/* True if the non-ASCII character c is one of the UTF-8 string set. */
+static bool extract_in_chars(const char *set, gunichar c)
+{
+	char buf[8];
+	int n = g_unichar_to_utf8(c, buf);
+
+	buf[n] = '\0';
+	return c >= 0x80 && strstr(set, buf) != NULL;
+}
+
 static bool extract_is_cont(char c)
 {
 	return ((unsigned char)c & 0xC0) == 0x80;
@@ -768,6 +778,67 @@ static bool extract_amount_after(const struct extract_scan *s, size_t pos)
 	return extract_word_at(s, pos, s->units) != EXTRACT_NONE;
 }
 
+/* Characters that make a number right after an account make it a count, a
+   date or a time ("2 笔", "3月", "10时"), not the rest of the account. */
+static const char extract_count_chars[] = "年月日时点分秒号个次笔股手张份";
+
+/* If a space or dash at num->end is followed by digits, returns where they
+   start, else EXTRACT_NONE. */
+static size_t extract_num_split_at(const struct extract_scan *s, const struct extract_num *num)
+{
+	gunichar c;
+	size_t q = extract_get(s, num->end, &c);
+
+	if (num->glued_after || num->x || (c != ' ' && !extract_is_dash(c)))
+		return EXTRACT_NONE;
+	return extract_run_len(s, q, 1) == 1 ? q : EXTRACT_NONE;
+}
+
+/* True if what follows a number ending at pos makes it a value of its own:
+   a letter or digit, a decimal or date separator before a digit ("2.5",
+   "3-1", "10:30"), a count or date word, a unit of money. */
+static bool extract_fragment_ends_badly(const struct extract_scan *s, size_t pos)
+{
+	gunichar c, d;
+	size_t q = extract_get(s, pos, &c);
+
+	if (extract_is_ascii_alnum(c) || c == '_' || c == '@')
+		return true;
+	extract_get(s, q, &d);
+	if ((c == '.' || c == '/' || c == ':' || extract_is_dash(c)) && extract_is_digit(d))
+		return true;
+	for (int i = 0; i < 3 && c == ' '; i++)
+		q = extract_get(s, q, &c);
+	if (extract_in_chars(extract_count_chars, c))
+		return true;
+	return extract_amount_after(s, pos);
+}
+
+/* OCR splits a long number with a blank ("31460423881 8"): after an account
+   label, num is joined with the digits after one space or dash at its end
+   when one of the two is too short to be an account by itself and together
+   they fit the account length. Two accounts of full length stay two. */
+static void extract_num_mend(const struct extract_scan *s, struct extract_num *num, size_t at)
+{
+	struct extract_num joined = *num;
+	unsigned len;
+	gunichar c;
+
+	if (num->ngroups >= EXTRACT_NUM_GROUPS)
+		return;
+	extract_get(s, num->end, &c);
+	joined.sep[num->ngroups - 1] = c == ' ' ? ' ' : '-';
+	size_t end = extract_num_group(s, at, &joined, &len);
+	if (num->ndigits >= s->min_digits && len >= s->min_digits)
+		return;
+	if (joined.ndigits < s->min_digits || joined.ndigits > s->max_digits ||
+	    extract_fragment_ends_badly(s, end))
+		return;
+	joined.digits[joined.ndigits] = '\0';
+	joined.end = end;
+	*num = joined;
+}
+
 /* Takes an ID number: 18 characters anywhere, 15 digits after an ID label.
    Returns true if num is one (valid or not, it is then nothing else). */
 static bool extract_num_id(const struct extract_scan *s, const struct extract_num *num,
@@ -897,16 +968,19 @@ static bool extract_list_gap(const struct extract_scan *s, size_t from, size_t t
 
 /* Decides what one number is. Returns true if it was taken as an account,
    so that another account of the same list may follow it. */
-static bool extract_num_classify(const struct extract_scan *s, const struct extract_num *num,
+static bool extract_num_classify(const struct extract_scan *s, struct extract_num *num,
 				 size_t chain)
 {
-	if (num->ndigits < MIN(s->min_digits, 10u))
+	size_t split = extract_num_split_at(s, num);
+	if (split == EXTRACT_NONE && num->ndigits < MIN(s->min_digits, 10u))
 		return false;
 	enum extract_kind kind = extract_label_before(s, num->start);
-	if (extract_num_id(s, num, kind))
-		return false;
 	bool listed = kind == EXTRACT_KIND_NONE && chain != EXTRACT_NONE &&
 		      extract_list_gap(s, chain, num->start);
+	if (split != EXTRACT_NONE && (kind == EXTRACT_KIND_ACCOUNT || listed))
+		extract_num_mend(s, num, split);
+	if (num->ndigits < MIN(s->min_digits, 10u) || extract_num_id(s, num, kind))
+		return false;
 	if ((kind == EXTRACT_KIND_ACCOUNT || listed) && extract_num_account(s, num))
 		return true;
 	extract_num_phone(s, num, kind);
@@ -1117,15 +1191,6 @@ static const char *const extract_name_nonparts[] = {
 static const char *const extract_latin_stoplist[] = {
 	"customer", "client", "sir", "madam", "dear", "mr", "mrs", "ms", "miss", "regards",
 	"thanks", "hello", "hi", "complainant", "name", "unknown", "none", "sincerely", NULL };
-
-static bool extract_in_chars(const char *set, gunichar c)
-{
-	char buf[8];
-	int n = g_unichar_to_utf8(c, buf);
-
-	buf[n] = '\0';
-	return c >= 0x80 && strstr(set, buf) != NULL;
-}
 
 static int extract_unichar_cmp(const void *a, const void *b)
 {

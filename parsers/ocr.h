@@ -50,7 +50,7 @@ struct ocr_settings {
 	uint64_t max_memory;       /* address space of a child; default 2 GiB */
 	uint64_t max_output;       /* largest file a child may write, and of text kept; default 256 MiB */
 	unsigned dpi;              /* rasterisation of image-only PDF pages, told to tesseract
-				      (--dpi); default 300 */
+				      (--dpi); default 200 */
 	const char *languages;     /* tesseract -l; default "chi_sim" */
 	const char *fallback_languages;  /* a page whose text read with `languages` has fewer
 				      than 20% ideographs among its letters and digits (a page

@@ -251,6 +251,57 @@ static void test_account_digit_limits(void **state)
 	extract_result_free(r);
 }
 
+/* OCR splits long numbers with a blank: after an account label the parts
+   are joined when one is too short to be an account and together they fit
+   the length; what follows the short part may make it a value of its own. */
+static void test_account_split_by_ocr(void **state)
+{
+	(void)state;
+	static const char *const cases[][3] = {
+		{ "资金账号 31460423881 8、314106728234，", "314604238818", "314106728234" },
+		{ "资金账号：3 14604238818，请核实", "314604238818", NULL },
+		{ "资金账号\u300031460423881\u30008。", "314604238818", NULL },
+		{ "资金账号：3146042388-18 被冻结", "314604238818", NULL },
+		{ "资金账号：3146042388－18", "314604238818", NULL },
+		{ "账号 314604238818、31410672823 4 均无法登录", "314604238818", "314106728234" },
+		{ "资金账号 3100886652 3100886653", "3100886652", "3100886653" },
+		{ "资金账号 3100886652 2026年3月1日委托", "3100886652", NULL },
+		{ "资金账号 3100886652 2026-03-01 委托", "3100886652", NULL },
+		{ "资金账号 3100886652 10:30 登录失败", "3100886652", NULL },
+		{ "资金账号 3100886652 2 笔委托", "3100886652", NULL },
+		{ "资金账号 3100886652 2笔委托", "3100886652", NULL },
+		{ "资金账号 31460423881 8000元", "31460423881", NULL },
+		{ "资金账号 31460423881 8.5 万元", "31460423881", NULL },
+		{ "资金账号 3100886652 8abc", "3100886652", NULL },
+		{ "资金账号：1234567890123456789 01", "1234567890123456789", NULL },
+		{ "订单号 31460423881 8", NULL, NULL },
+		{ "成交 3 14604238818", NULL, NULL },
+	};
+
+	for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
+		struct extract_result *r = test_scan(cases[i][0]);
+		test_expect(cases[i][0], "accounts", r->accounts, cases[i][1], cases[i][2], NULL);
+		extract_result_free(r);
+	}
+}
+
+/* The joined length is the configured one; a mobile number made whole is a phone. */
+static void test_account_split_limits(void **state)
+{
+	(void)state;
+	const struct extract_settings s = { .account_min_digits = 8, .account_max_digits = 10 };
+	const char *a = "资金账号：123456789 01，资金账号：7654321 89";
+	const char *b = "资金账号 1 3800138000";
+	struct extract_result *r = test_scan_with(&s, a);
+
+	test_expect(a, "accounts (8..10)", r->accounts, "123456789", "765432189", NULL);
+	extract_result_free(r);
+	r = test_scan(b);
+	test_expect(b, "accounts", r->accounts, NULL);
+	test_expect(b, "phones", r->phones, "13800138000", NULL);
+	extract_result_free(r);
+}
+
 static void test_account_custom_labels(void **state)
 {
 	(void)state;
@@ -691,7 +742,7 @@ static void test_linear_time(void **state)
 	/* Shapes that would be quadratic for a backtracking matcher. */
 	static const char *const shapes[] = {
 		"1 ", "1-", "a@", "账号：1", "本人", "TS2026", "(0", "此致", "1.", "资金账号：123456、",
-		"+86 ", "．＠", "账号账号", "Regards,\nA ",
+		"+86 ", "．＠", "账号账号", "Regards,\nA ", "账号 123456789 1 ",
 	};
 	for (size_t i = 0; i < G_N_ELEMENTS(shapes); i++) {
 		g_string_truncate(g, 0);
@@ -752,6 +803,8 @@ int main(void)
 		cmocka_unit_test(test_account_decoys),
 		cmocka_unit_test(test_account_phone_and_id_decoys),
 		cmocka_unit_test(test_account_digit_limits),
+		cmocka_unit_test(test_account_split_by_ocr),
+		cmocka_unit_test(test_account_split_limits),
 		cmocka_unit_test(test_account_custom_labels),
 		cmocka_unit_test(test_id_check_digits),
 		cmocka_unit_test(test_id_birth_dates_and_shape),

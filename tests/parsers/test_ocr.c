@@ -430,7 +430,7 @@ static void test_pages_parallel_fallback(void **state)
 	assert_int_equal(max, cores);
 	g_autofree char *log = NULL;
 	assert_true(g_file_get_contents(fp.log, &log, NULL, NULL));
-	assert_non_null(strstr(log, "S chi_sim 300 "));
+	assert_non_null(strstr(log, "S chi_sim 200 "));
 	/* jobs = 1: one child, the same text. */
 	unlink(fp.log);
 	fp.s.jobs = 1;
