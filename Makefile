@@ -3,6 +3,7 @@
 #   make deps       install missing Debian packages (apt-get, non-interactive)
 #   make test       deps + build + unit, integration, sanitizer and fuzz-replay tests
 #   make check-asan unit tests under AddressSanitizer + UndefinedBehaviorSanitizer
+#   make check-valgrind the whole suite with every program under valgrind (slow)
 #   make fuzz       run every libFuzzer target for FUZZ_SECONDS (default 600)
 #   make demo       deps + build + run the pipeline on sample data
 
@@ -26,7 +27,7 @@ CLI_OBJS  := $(CLI_SRCS:%.c=$(BUILD)/obj/%.o)
 TEST_BINS := $(patsubst tests/%.c,$(BUILD)/tests/%,$(TEST_SRCS))
 LIB       := $(BUILD)/libintake.a
 
-.PHONY: all deps test unit check-asan fuzz fuzz-build fuzz-replay demo clean bench bench-build install
+.PHONY: all deps test unit check-asan check-valgrind fuzz fuzz-build fuzz-replay demo clean bench bench-build install
 all: $(BUILD)/intake
 
 $(BUILD)/obj/%.o: %.c
@@ -52,6 +53,10 @@ deps:
 # Unit and integration tests of this build; prints "N passed, N failed".
 unit: tests-build
 	@sh tests/run.sh $(BUILD)
+
+# The whole suite under valgrind (not part of make test: about an hour).
+check-valgrind: tests-build
+	@sh tests/valgrind.sh $(BUILD)
 
 check-asan:
 	@$(MAKE) --no-print-directory BUILD=build-asan CC=gcc CFLAGS="-O1 -g -fno-omit-frame-pointer" \

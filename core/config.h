@@ -66,6 +66,7 @@ struct config_smtp {
 struct config_notices {
 	bool enabled;             /* default: true when the file has a [notices] section */
 	bool send_acceptance;     /* send_acceptance, default false */
+	bool trust_reply_to;      /* trust_reply_to: notices to a mail's Reply-To; default false */
 	unsigned max_acks_per_day;    /* per address in 24 h, default 3; 0 no limit */
 	unsigned *retry_s;        /* retry = 1m,5m,30m,2h,6h: the waits after each failure */
 	unsigned n_retry;

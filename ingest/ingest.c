@@ -200,6 +200,19 @@ static void ingest_ref_day(struct ingest *in, int64_t t, char day[9])
 	g_strlcpy(day, s, 9);
 }
 
+/* Where the complaint's notices go: its complainant's address, or with
+   [notices] trust_reply_to the Reply-To of a mail the complainant sent
+   (not of a forward, whose Reply-To is the forwarder's). */
+static const char *ingest_notice_address(const struct ingest *in, struct record *r)
+{
+	const char *c = r->complainant.address;
+	if (!in->cfg->notices.trust_reply_to || r->reply_to == NULL || r->forwarded_by != NULL ||
+	    c == NULL || r->from.address == NULL || g_ascii_strcasecmp(c, r->from.address) != 0 ||
+	    g_ascii_strcasecmp(r->reply_to, c) == 0)
+		return c;
+	return r->reply_to;
+}
+
 #define INGEST_COPY_CHUNK 65536   /* bytes copied from a file into the spool at a time */
 
 /* ---- possible duplicates ---- */
@@ -299,7 +312,7 @@ static int ingest_store_draft(struct ingest *in, const struct store_source *src,
 		.acceptance_due = dl.acceptance_due, .handling_due = dl.handling_due,
 		.handling_due_extended = dl.handling_due_extended,
 		.calendar_uncertain = dl.uncertain,
-		.name = r->complainant.name, .email = r->complainant.address,
+		.name = r->complainant.name, .email = ingest_notice_address(in, r),
 		.phone = r->complainant_phone, .subject = r->subject, .body = r->text,
 		.message_id = r->message_id, .major = r->major,
 		.accounts = accounts, .n_accounts = r->extract->accounts->len,
@@ -505,6 +518,9 @@ static int ingest_store_parsed(struct ingest *in, const struct ingest_origin *o,
 			       uint64_t size, struct record *r, struct ingest_outcome *out,
 			       GError **error)
 {
+	if (r->auto_submitted == NULL && ingest_notice_address(in, r) != r->complainant.address)
+		record_note(r, "notices go to its Reply-To %s ([notices] trust_reply_to); sent by %s",
+			    r->reply_to, r->complainant.address);
 	/* limits hit, repairs made: kept with the source, shown by intake show */
 	g_autofree char *note = ingest_notes_line(r);
 	struct store_source src = {

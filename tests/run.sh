@@ -3,7 +3,8 @@
 # integration scripts tests/integration/test_*.sh, all reporting TAP, and
 # ends with one line "N passed, N failed". Exit status 1 if anything failed
 # or a test program died without reporting.
-# Usage: tests/run.sh BUILD_DIR     (VALGRIND=1 runs the binaries under valgrind)
+# Usage: tests/run.sh BUILD_DIR     (VALGRIND=1 runs the binaries under valgrind;
+#        INTAKE_RUN=PROGRAM runs the integration scripts with it as intake)
 set -u
 build=${1:-build}
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -37,7 +38,7 @@ for t in $(ls "$top"/tests/integration/test_*.sh 2>/dev/null | sort); do
 	name=integration/$(basename "$t")
 	out="$log/$(basename "$t" .sh).tap"
 	t0=$(date +%s)
-	(cd "$top" && INTAKE="$top/$build/intake" INTAKE_BUILD="$top/$build" timeout 900 sh "$t") >"$out" 2>&1
+	(cd "$top" && INTAKE="${INTAKE_RUN:-$top/$build/intake}" INTAKE_BUILD="$top/$build" timeout 900 sh "$t") >"$out" 2>&1
 	count "$name" "$out" $? $(($(date +%s) - t0))
 done
 echo "$pass passed, $fail failed"

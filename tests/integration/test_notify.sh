@@ -451,8 +451,40 @@ if "$INTAKE" -c "$cfg" ingest --channel letter "$tmp/letter.txt" >"$tmp/letter.o
 	if [ -n "$f" ] && grep -q "$rl" "$f" && ! grep -q 310077778888 "$f" && row "$rl" acknowledgment "r['state'] == 'print' and r['print_path']"; then
 		ok "a letter without an e-mail address: its acknowledgment is a file in the print folder, state print"
 	else nok "letter rendered for the post" "$(cat "$tmp/letter.out")" "$(show_row)"; fi
-else
-	ok "a letter without an e-mail address: rendered for the post # SKIP intake ingest --channel letter is not there yet (covered in tests/notify/test_notify.c)"
+else nok "a letter without an e-mail address: intake ingest --channel letter" "$(cat "$tmp/letter.out")"
 fi
+
+# --- Reply-To: recorded, trusted for notices only with trust_reply_to = yes
+replyto() { # n -> a mail from wang.fang@example.net with Reply-To fang.home@example.org
+	cat >"$tmp/replyto-$1.eml" <<EOF
+From: 王芳 <wang.fang@example.net>
+Reply-To: fang.home@example.org
+To: ts@broker.example.cn
+Subject: =?UTF-8?B?5oqV6K+J5omL57ut6LS5?= $1
+Date: Mon, 23 Nov 2026 10:00:00 +0800
+Message-ID: <replyto-$1@example.net>
+MIME-Version: 1.0
+Content-Type: text/plain; charset=utf-8
+
+我是客户王芳，资金账号 310055556666，营业部多收了手续费，请核实。
+EOF
+	echo "$tmp/replyto-$1.eml"
+}
+r1=$(ingest "$(replyto 1)")
+drain
+if [ -n "$r1" ] && mails "$smtp" wang.fang@example.net "any('[$r1]' in m['Subject'] for m in ms)" &&
+	mails "$smtp" fang.home@example.org "len(ms) == 0" >/dev/null; then
+	ok "Reply-To by default: the acknowledgment goes to the sender, not to the Reply-To"
+else nok "Reply-To not trusted by default" "ref=$r1" "$(tail -3 "$tmp/drain.err")"; fi
+cfg4="$tmp/conf/replyto.conf"
+write_conf "$cfg4" "smtp://127.0.0.1:$port" ""
+sed -i 's/^\[notices\]$/[notices]\ntrust_reply_to = yes/' "$cfg4"
+r2=$("$INTAKE" -c "$cfg4" ingest "$(replyto 2)" 2>>"$tmp/ingest.err" | sed -n 's/.*created \([A-Z]*[0-9]*-[0-9]*\).*/\1/p')
+"$INTAKE" -c "$cfg4" outbox drain >>"$tmp/drain.out" 2>>"$tmp/drain.err"
+"$INTAKE" -c "$cfg4" show --json "$r2" >"$tmp/replyto.json" 2>&1
+if [ -n "$r2" ] && mails "$smtp" fang.home@example.org "len(ms) == 1 and '[$r2]' in ms[0]['Subject']" &&
+	json "$tmp/replyto.json" "d['complainant']['email'] == 'fang.home@example.org' and 'trust_reply_to' in json.dumps(d, ensure_ascii=False) and 'wang.fang@example.net' in json.dumps(d)"; then
+	ok "trust_reply_to = yes: the acknowledgment goes to the Reply-To, the complaint's address is it and the sender is noted"
+else nok "trust_reply_to = yes" "ref=$r2" "$(head -c 1500 "$tmp/replyto.json")"; fi
 
 echo "1..$n"
