@@ -1,10 +1,16 @@
 /* `intake run`: the loop, the curl multi glue, signals and reload; see run.h.
    Shape: libcurl's multi interface driven by uv_poll (one per socket curl
    asks for) and one uv_timer (curl's timeout); every source runs on this one
-   thread, store writes included. No thread pool is used by the IMAP poller. */
+   thread, store writes included. The outbox drainer alone runs on libuv's
+   thread pool (uv_queue_work) with a store connection of its own: an SMTP
+   exchange blocks (libcurl easy), up to [smtp] timeout, and a backlog of
+   notices takes seconds, during which the mailboxes, the drop folders and
+   the signals go on. It touches nothing of the loop's; the configuration
+   it reads is replaced (SIGHUP) only while no drain runs. */
 #include "ingest/run.h"
 
 #include <signal.h>
+#include <stdatomic.h>
 #include <string.h>
 
 #include "core/config.h"
@@ -16,6 +22,8 @@
 
 #define RUN_EXIT_DEADLINE_MS 4500   /* SIGTERM: exit within 5 s */
 #define RUN_DRAIN_MS 30000          /* the outbox is drained every 30 s */
+#define RUN_DRAIN_GRACE_MS 3000     /* SIGTERM: an SMTP exchange in hand may finish within
+				       this, then it is abandoned (the notice is tried again) */
 
 /* ---- libcurl multi on libuv ---- */
 
@@ -197,6 +205,12 @@ struct run {
 	uv_signal_t sig_term, sig_int, sig_hup;
 	uv_timer_t deadline, tick;
 	uv_timer_t drain;        /* the outbox drainer, every RUN_DRAIN_MS */
+	uv_work_t drain_work;    /* a drain on the thread pool */
+	bool draining;           /* drain_work is queued or running */
+	bool drain_again;        /* asked for while one ran */
+	bool once_drained;       /* --once: the final drain has run */
+	atomic_int drain_cancel; /* NOTIFY_CANCEL_*: set by the loop, read by the drain */
+	char *drain_error;       /* the drain's store error, for the loop to log */
 	const char *config_path;
 	struct config *cfg;
 	struct ingest *in;
@@ -209,9 +223,53 @@ struct run {
 static void run_shutdown(struct run *r);
 static void run_reload(struct run *r);
 
+static void run_tick(struct run *r);
+
+/* On a thread of the pool: the notices due now, through a connection of
+   its own (the loop's may hold an open group commit; this one sees only
+   what is committed, so no notice leaves before its complaint is durable). */
+static void run_drain_work(uv_work_t *w)
+{
+	struct run *r = w->data;
+	GError *err = NULL;
+	struct store *st = store_open(r->cfg->store_path, &err);
+	if (st != NULL)
+		notify_drain_cancellable(st, r->cfg, NULL, &r->drain_cancel, &err);
+	store_free(st);
+	if (err != NULL) {
+		r->drain_error = g_strdup(err->message);
+		g_error_free(err);
+	}
+}
+
+static void run_drain_start(struct run *r);
+
+static void run_drain_done(uv_work_t *w, int status)
+{
+	struct run *r = w->data;
+	(void)status;
+	r->draining = false;
+	if (r->drain_error != NULL) {
+		log_error("outbox", "%s", r->drain_error);
+		g_clear_pointer(&r->drain_error, g_free);
+		r->any_failed = true;
+	}
+	if (r->drain_again && !r->stopping && !r->closed && !r->reload_pending)
+		run_drain_start(r);
+	run_tick(r);
+}
+
+static void run_drain_start(struct run *r)
+{
+	r->drain_again = false;
+	r->draining = true;
+	r->drain_work.data = r;
+	uv_queue_work(&r->loop, &r->drain_work, run_drain_work, run_drain_done);
+}
+
 /* Queues the responders' digest when its time has come (once a working
-   day), then sends the notices due now (blocking, bounded by the [smtp]
-   timeouts). */
+   day), then starts a drain of the notices due now unless one runs (it is
+   run again after that one). */
 static void run_drain(struct run *r)
 {
 	GError *err = NULL;
@@ -221,11 +279,10 @@ static void run_drain(struct run *r)
 		log_error("reminder", "%s", err->message);
 		g_clear_error(&err);
 	}
-	if (notify_drain(ingest_store(r->in), r->cfg, NULL, &err) < 0) {
-		log_error("outbox", "%s", err->message);
-		g_error_free(err);
-		r->any_failed = true;
-	}
+	if (r->draining)
+		r->drain_again = true;
+	else
+		run_drain_start(r);
 }
 
 static void run_drain_cb(uv_timer_t *t)
@@ -237,6 +294,8 @@ static void run_drain_cb(uv_timer_t *t)
 
 static bool run_all_idle(const struct run *r)
 {
+	if (r->draining)
+		return false;
 	for (guint i = 0; i < r->mailboxes->len; i++)
 		if (!imap_idle(r->mailboxes->pdata[i]))
 			return false;
@@ -245,8 +304,6 @@ static bool run_all_idle(const struct run *r)
 			return false;
 	return true;
 }
-
-static void run_tick(struct run *r);
 
 static void run_dropdir_idle(struct dropdir *d, void *ctx)
 {
@@ -300,9 +357,11 @@ static void run_tick_cb(uv_timer_t *t)
 	struct run *r = t->data;
 	if (r->closed || !run_all_idle(r))
 		return;
-	if (r->once && !r->stopping) {
+	if (r->once && !r->stopping && !r->once_drained) {
 		run_dropdirs_once(r);
-		run_drain(r);   /* --once: the outbox after the sources' pass */
+		r->once_drained = true;
+		run_drain(r);   /* --once: the outbox after the sources' pass; ticks when done */
+		return;
 	}
 	if (r->once || r->stopping)
 		run_shutdown(r);
@@ -436,11 +495,18 @@ static void run_deadline_cb(uv_timer_t *t)
 	struct run *r = t->data;
 	log_warn("run", "still busy %d ms after the signal: cancelling the transfers in flight",
 		 RUN_EXIT_DEADLINE_MS);
+	atomic_store(&r->drain_cancel, NOTIFY_CANCEL_NOW);
 	for (guint i = 0; i < r->mailboxes->len && !r->closed; i++)
 		imap_abort(r->mailboxes->pdata[i]);
 	for (guint i = 0; i < r->dropdirs->len && !r->closed; i++)
 		dropdir_abort(r->dropdirs->pdata[i]);
 	run_tick(r);
+}
+
+static void run_drain_abort_cb(uv_timer_t *t)
+{
+	struct run *r = t->data;
+	atomic_store(&r->drain_cancel, NOTIFY_CANCEL_NOW);
 }
 
 static void run_stop(struct run *r, const char *why)
@@ -450,6 +516,9 @@ static void run_stop(struct run *r, const char *why)
 		return;
 	}
 	r->stopping = true;
+	atomic_store(&r->drain_cancel, NOTIFY_CANCEL_SOON);
+	if (!r->closed)
+		uv_timer_start(&r->drain, run_drain_abort_cb, RUN_DRAIN_GRACE_MS, 0);
 	log_info("run", "%s: finishing the messages in hand, then exiting", why);
 	uv_timer_start(&r->deadline, run_deadline_cb, RUN_EXIT_DEADLINE_MS, 0);
 	for (guint i = 0; i < r->mailboxes->len; i++)

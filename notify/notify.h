@@ -37,6 +37,7 @@
 #ifndef INTAKE_NOTIFY_NOTIFY_H
 #define INTAKE_NOTIFY_NOTIFY_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -153,6 +154,13 @@ int notify_smtp_check(const struct config *cfg, GError **error);
 struct notify_smtp *notify_smtp_new(const struct config_smtp *cfg, GError **error);
 void notify_smtp_free(struct notify_smtp *s);
 
+/* Levels of a cancel flag (an atomic_int shared with another thread). */
+enum { NOTIFY_CANCEL_NONE, NOTIFY_CANCEL_SOON, NOTIFY_CANCEL_NOW };
+
+/* With cancel set, an exchange in progress is aborted (CURLE_ABORTED_BY_CALLBACK,
+   a temporary failure) once *cancel reaches NOTIFY_CANCEL_NOW. */
+void notify_smtp_set_cancel(struct notify_smtp *s, const atomic_int *cancel);
+
 /* How a send failed. */
 enum notify_smtp_failure {
 	NOTIFY_SMTP_TEMPORARY,     /* 4xx, a dropped connection: retry later */
@@ -179,6 +187,14 @@ struct notify_drain_stats { unsigned sent, retry, failed, printed; };
    *stats filled (may be NULL), or -1 with error when the store failed. */
 int notify_drain(struct store *st, const struct config *cfg, struct notify_drain_stats *stats,
 		 GError **error);
+
+/* The same for a drain on a thread of its own (st its own connection):
+   from NOTIFY_CANCEL_SOON on it takes no further notice (those it had
+   claimed are released at once), at NOTIFY_CANCEL_NOW the exchange in
+   progress is aborted too. */
+int notify_drain_cancellable(struct store *st, const struct config *cfg,
+			     struct notify_drain_stats *stats, const atomic_int *cancel,
+			     GError **error);
 
 /* ---- Notices for the store (notify/notify.c) ---- */
 

@@ -21,7 +21,13 @@ struct notify_drainer {
 	GTimeZone *tz;               /* of the Date header */
 	struct notify_drain_stats stats;
 	int64_t now;
+	const atomic_int *cancel;    /* NULL, or see notify_drain_cancellable */
 };
+
+static bool notify_cancelled(const struct notify_drainer *d)
+{
+	return d->cancel != NULL && atomic_load(d->cancel) >= NOTIFY_CANCEL_SOON;
+}
 
 static char *notify_print_text(const struct store_outbox_row *r)
 {
@@ -143,6 +149,7 @@ static bool notify_smtp_ready(struct notify_drainer *d)
 		d->server_down = true;
 		return false;
 	}
+	notify_smtp_set_cancel(d->smtp, d->cancel);
 	return true;
 }
 
@@ -162,7 +169,7 @@ static int notify_drain_row(struct notify_drainer *d, const struct store_outbox_
 		g_error_free(err);
 		return rc;
 	}
-	if (d->server_down || !notify_smtp_ready(d))
+	if (notify_cancelled(d) || d->server_down || !notify_smtp_ready(d))
 		return store_outbox_release(d->st, r->id, d->now, error);
 	return notify_send(d, r, error);
 }
@@ -187,11 +194,19 @@ static int notify_drain_batch(struct notify_drainer *d, GError **error)
 int notify_drain(struct store *st, const struct config *cfg, struct notify_drain_stats *stats,
 		 GError **error)
 {
-	struct notify_drainer d = { .st = st, .cfg = cfg };
+	return notify_drain_cancellable(st, cfg, stats, NULL, error);
+}
+
+int notify_drain_cancellable(struct store *st, const struct config *cfg,
+			     struct notify_drain_stats *stats, const atomic_int *cancel,
+			     GError **error)
+{
+	struct notify_drainer d = { .st = st, .cfg = cfg, .cancel = cancel };
 	d.from_address = notify_from_address(cfg->smtp.from);
 	d.tz = g_time_zone_new_identifier(cfg->timezone);
 	int n, rc = 0;
-	while ((n = notify_drain_batch(&d, error)) == NOTIFY_DRAIN_BATCH && !d.server_down)
+	while ((n = notify_drain_batch(&d, error)) == NOTIFY_DRAIN_BATCH && !d.server_down &&
+	       !notify_cancelled(&d))
 		;
 	if (n < 0)
 		rc = -1;

@@ -16,8 +16,26 @@ struct notify_smtp {
 	CURL *curl;
 	const struct config_smtp *cfg;
 	char *password;
+	const atomic_int *cancel;   /* >= NOTIFY_CANCEL_NOW aborts the exchange */
 	char errbuf[CURL_ERROR_SIZE];
 };
+
+/* Called by libcurl while an exchange runs: non-zero aborts it. */
+static int notify_smtp_progress(void *ctx, curl_off_t dltotal, curl_off_t dlnow,
+				curl_off_t ultotal, curl_off_t ulnow)
+{
+	(void)dltotal, (void)dlnow, (void)ultotal, (void)ulnow;
+	const struct notify_smtp *s = ctx;
+	return s->cancel != NULL && atomic_load(s->cancel) >= NOTIFY_CANCEL_NOW;
+}
+
+void notify_smtp_set_cancel(struct notify_smtp *s, const atomic_int *cancel)
+{
+	s->cancel = cancel;
+	curl_easy_setopt(s->curl, CURLOPT_XFERINFOFUNCTION, notify_smtp_progress);
+	curl_easy_setopt(s->curl, CURLOPT_XFERINFODATA, s);
+	curl_easy_setopt(s->curl, CURLOPT_NOPROGRESS, cancel != NULL ? 0L : 1L);
+}
 
 /* The message being uploaded. */
 struct notify_upload {

@@ -1592,7 +1592,7 @@ static struct record *mime_parse_stream(const struct mime_settings *s, GMimeStre
 			    "whole)", (guint64)len, (guint64)max);
 	mime_init();
 	g_autoptr(GByteArray) head = mime_read_head(st, &cut);
-	const char *hd = (const char *)head->data;
+	const char *hd = head->len > 0 ? (const char *)head->data : "";
 	if (cut && mime_starts_with_field(hd, head->len)) {
 		record_note(r, "the header block is over %u bytes: only the headers in its first %u "
 			    "bytes were read (the original is kept whole)", MIME_HEAD_MAX, MIME_HEAD_MAX);
