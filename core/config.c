@@ -40,6 +40,7 @@ static const char *const config_smtp_keys[] = {
 	"connect_timeout", NULL };
 static const char *const config_notices_keys[] = {
 	"templates", "language", "enabled", "send_acceptance", "trust_reply_to", "max_acks_per_day", "retry",
+	"drain_interval",
 	"print_dir", NULL };
 static const char *const config_customers_keys[] = { "file", NULL };
 static const char *const config_reminders_keys[] = { "time", "to", NULL };
@@ -561,6 +562,7 @@ static void config_read_notices(struct config_reader *r)
 				 g_key_file_has_group(r->kf, "notices"));
 	n->send_acceptance = config_bool(r, "notices", "send_acceptance", false);
 	n->trust_reply_to = config_bool(r, "notices", "trust_reply_to", false);
+	n->drain_interval_s = config_duration(r, "notices", "drain_interval", 30, 3600);
 	n->max_acks_per_day = config_uint(r, "notices", "max_acks_per_day", 3, 0, 10000);
 	n->print_dir = config_path(r, "notices", "print_dir", "var/print");
 	config_read_retry(r, n);

@@ -67,6 +67,8 @@ struct config_notices {
 	bool enabled;             /* default: true when the file has a [notices] section */
 	bool send_acceptance;     /* send_acceptance, default false */
 	bool trust_reply_to;      /* trust_reply_to: notices to a mail's Reply-To; default false */
+	unsigned drain_interval_s;    /* drain_interval: how often `intake run` sends what
+				         is due, default 30 s */
 	unsigned max_acks_per_day;    /* per address in 24 h, default 3; 0 no limit */
 	unsigned *retry_s;        /* retry = 1m,5m,30m,2h,6h: the waits after each failure */
 	unsigned n_retry;

@@ -21,7 +21,6 @@
 #include "notify/notify.h"
 
 #define RUN_EXIT_DEADLINE_MS 4500   /* SIGTERM: exit within 5 s */
-#define RUN_DRAIN_MS 30000          /* the outbox is drained every 30 s */
 #define RUN_DRAIN_GRACE_MS 3000     /* SIGTERM: an SMTP exchange in hand may finish within
 				       this, then it is abandoned (the notice is tried again) */
 
@@ -204,7 +203,7 @@ struct run {
 	struct run_curl *curl;
 	uv_signal_t sig_term, sig_int, sig_hup;
 	uv_timer_t deadline, tick;
-	uv_timer_t drain;        /* the outbox drainer, every RUN_DRAIN_MS */
+	uv_timer_t drain;        /* the outbox drainer, every [notices] drain_interval */
 	uv_work_t drain_work;    /* a drain on the thread pool */
 	bool draining;           /* drain_work is queued or running */
 	bool drain_again;        /* asked for while one ran */
@@ -414,7 +413,8 @@ static int run_start_sources(struct run *r, GError **error)
 
 	/* outbox drainer starts here */
 	if (!r->once)
-		uv_timer_start(&r->drain, run_drain_cb, 0, RUN_DRAIN_MS);
+		uv_timer_start(&r->drain, run_drain_cb, 0,
+			       (uint64_t)r->cfg->notices.drain_interval_s * 1000);
 
 	if (r->mailboxes->len == 0 && r->cfg->dropdirs->len == 0)
 		log_warn("run", "%s configures no source ([imap NAME] or [dropdir NAME])",
