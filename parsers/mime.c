@@ -7,7 +7,11 @@
    GMime's own header decoding is never used for text that reaches the
    record (it loses or garbles Chinese text, see PITFALLS.md). Attachment
    names are reduced to a base name without control or bidi characters.
-   Scans of the body text (inline forwards) are line by line, linear. */
+   Scans of the body text (inline forwards) are line by line, linear.
+   Memory: the message is read through a stream (a file, or borrowed bytes)
+   64 KiB at a time and GMime keeps offsets into it; decoded parts over
+   1 MiB go to unlinked files (struct mime_sink), a header block over 1 MiB
+   is cut; only text (the body, text attachments) is held whole. */
 #include "parsers/mime.h"
 
 #include <errno.h>
