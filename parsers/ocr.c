@@ -80,6 +80,7 @@ struct ocr_ctx {
 	char *dir;
 	unsigned lists;    /* list files written, to name the next */
 	struct ocr_result *out;
+	GString *pdfinfo;  /* pdfinfo's output for the PDF read (page sizes), or NULL */
 };
 
 /* One child process: the tool's name for messages, its output. */
@@ -910,8 +911,9 @@ static char *ocr_pages_language(struct ocr_ctx *c, const struct ocr_pages *p)
 
 static int ocr_pdf_pages(struct ocr_ctx *c, unsigned *pages_r, GError **error)
 {
-	g_autoptr(GString) info = g_string_new(NULL);
-	char *argv[] = { (char *)c->s.pdfinfo, "in.pdf", NULL };
+	GString *info = c->pdfinfo = g_string_new(NULL);
+	g_autofree char *last = g_strdup_printf("%u", c->s.max_pages);
+	char *argv[] = { (char *)c->s.pdfinfo, "-f", "1", "-l", last, "in.pdf", NULL };
 	if (ocr_run(c, argv, info, error) < 0)
 		return -1;
 	const char *p = strstr(info->str, "\nPages:");
@@ -946,6 +948,27 @@ static void ocr_set_engine(struct ocr_ctx *c, unsigned ocr_pages, unsigned pages
 	c->out->language = language;
 }
 
+/* A page is rasterised only when it makes at most OCR_MAX_PAGE_PIXELS at the
+   OCR resolution (A0 at 200 dpi is 62 million): pdftoppm would allocate the
+   whole bitmap (a 200-inch page at 200 dpi took 1.6 GB) and poppler only
+   refuses sizes over 2 GB. Returns 0, or -1 with OCR_ERROR_TOO_LARGE. */
+#define OCR_MAX_PAGE_PIXELS 64e6
+static int ocr_pdf_page_size_ok(const struct ocr_ctx *c, unsigned page, GError **error)
+{
+	g_autofree char *key = g_strdup_printf("\nPage %4u size:", page);
+	const char *p = c->pdfinfo != NULL ? strstr(c->pdfinfo->str, key) : NULL;
+	double w = 0, h = 0;
+	if (p == NULL || sscanf(p + strlen(key), " %lf x %lf", &w, &h) != 2)
+		return 0;   /* no size given: pdftoppm's own limits apply */
+	double px = w / 72.0 * c->s.dpi * (h / 72.0 * c->s.dpi);
+	if (px <= OCR_MAX_PAGE_PIXELS)
+		return 0;
+	g_set_error(error, OCR_ERROR, OCR_ERROR_TOO_LARGE, "page %u is %.0f x %.0f inches: %.0f "
+		    "million pixels at %u dpi, over %.0f million", page, w / 72.0, h / 72.0,
+		    px / 1e6, c->s.dpi, OCR_MAX_PAGE_PIXELS / 1e6);
+	return -1;
+}
+
 /* The pages of the PDF (1-based numbers) rasterised by pdftoppm, one image each. */
 static void ocr_pdf_page_set(struct ocr_ctx *c, struct ocr_pages *p, const unsigned *list,
 			     unsigned k)
@@ -975,6 +998,9 @@ static int ocr_pdf_scanned(struct ocr_ctx *c, char **pages, unsigned n, GError *
 		ocr_set_engine(c, 0, n, NULL);
 		return 0;
 	}
+	for (unsigned i = 0; i < k; i++)
+		if (ocr_pdf_page_size_ok(c, need[i], error) < 0)
+			return -1;
 	struct ocr_pages p;
 	ocr_pdf_page_set(c, &p, need, k);
 	int rc = ocr_read_pages(c, &p, error);
@@ -1321,6 +1347,8 @@ int ocr_document_text(const struct ocr_settings *s, const char *type, const char
 	else
 		rc = ocr_dispatch(&c, kind, type, data, len, error);
 	ocr_tmp_free(c.dir);
+	if (c.pdfinfo != NULL)
+		g_string_free(c.pdfinfo, TRUE);
 	if (rc == 0 && ocr_significant(out->text) == 0) {
 		g_set_error(error, OCR_ERROR, OCR_ERROR_NO_TEXT, "%s found no text in %u page(s)",
 			    out->engine, out->pages);

@@ -61,7 +61,6 @@ templates = $top/config/templates
 language = zh
 max_acks_per_day = 0
 retry = 2s,2s,2s,2s,2s
-drain_interval = 2s
 print_dir = ../var/print
 EOF
 dbf=$tmp/var/intake.db
