@@ -34,6 +34,28 @@ static int spool_fail_errno(GError **error, const char *op, const char *path, in
 	return -1;
 }
 
+/* Temporary files of writers that never finished (a process killed while
+   writing) are removed once they are a day old: older than any write in
+   progress, in this process or another using the same spool. */
+#define SPOOL_STALE_S (24 * 3600)
+static void spool_sweep_tmp(const char *tmp)
+{
+	GDir *d = g_dir_open(tmp, 0, NULL);
+	if (d == NULL)
+		return;
+	int64_t now = g_get_real_time() / G_USEC_PER_SEC;
+	const char *name;
+	while ((name = g_dir_read_name(d)) != NULL) {
+		if (!g_str_has_prefix(name, "in-"))
+			continue;
+		g_autofree char *path = g_build_filename(tmp, name, NULL);
+		struct stat st;
+		if (lstat(path, &st) == 0 && S_ISREG(st.st_mode) && now - st.st_mtime > SPOOL_STALE_S)
+			unlink(path);
+	}
+	g_dir_close(d);
+}
+
 struct spool *spool_open(const char *dir, GError **error)
 {
 	if (g_mkdir_with_parents(dir, 0700) < 0) {
@@ -45,6 +67,7 @@ struct spool *spool_open(const char *dir, GError **error)
 		spool_fail_errno(error, "mkdir", tmp, errno);
 		return NULL;
 	}
+	spool_sweep_tmp(tmp);
 	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0) {
 		spool_fail_errno(error, "open", dir, errno);

@@ -91,6 +91,14 @@ check "ingest: intake show lists both attachments with size and hash" \
 	test "$(atts "$tmp/show.json")" = "$want_atts"
 check "ingest: no temporary file is left in the spool" test -z "$(ls -A "$tmp/var/spool/tmp")"
 
+# a killed writer's temporary file: removed once a day old, a fresh one kept
+touch -d '2 days ago' "$tmp/var/spool/tmp/in-stale"
+touch "$tmp/var/spool/tmp/in-fresh"
+"$INTAKE" -c "$cfg" drafts >/dev/null 2>&1
+check "a spool temporary file a day old is removed at the next start, a fresh one (a write in progress) kept" \
+	sh -c "[ ! -e '$tmp/var/spool/tmp/in-stale' ] && [ -e '$tmp/var/spool/tmp/in-fresh' ]"
+rm -f "$tmp/var/spool/tmp/in-fresh"
+
 # ---- over IMAP: the message is written to the spool as it arrives ---------
 if ! dovecot_start "$tmp/dovecot"; then nok "a private Dovecot starts"; fault_done; exit 1; fi
 printf 'alice-secret\n' >"$tmp/alice.pass"; chmod 600 "$tmp/alice.pass"
