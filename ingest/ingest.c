@@ -545,21 +545,36 @@ static char *ingest_origin_name(const struct ingest_origin *o, const char *sha)
 	return o->origin != NULL ? g_strdup(o->origin) : g_strdup_printf("manual:%s", sha);
 }
 
-int ingest_message(struct ingest *in, const struct ingest_origin *o, const char *data, size_t len,
-		   struct ingest_outcome *out, GError **error)
+/* The first steps of an ingest from bytes: joins (or commits) the group,
+   hashes, looks the original up, spools it. Returns 0 for a new one
+   (*origin_r and *rel_r set, free them), 1 when it is known (out filled),
+   or -1. */
+static int ingest_spool_new(struct ingest *in, const struct ingest_origin *o, bool group,
+			    const char *data, size_t len, char sha[SPOOL_SHA256_HEX],
+			    char **origin_r, char **rel_r, struct ingest_outcome *out, GError **error)
 {
-	memset(out, 0, sizeof *out);
-	if (ingest_group_enter(in, o->group, error) < 0)
+	if (ingest_group_enter(in, group, error) < 0)
 		return -1;
-	char sha[SPOOL_SHA256_HEX];
 	spool_sha256(data, len, sha);
 	g_autofree char *origin = ingest_origin_name(o, sha);
 	int found = ingest_known(in, origin, sha, out, error);
 	if (found != 0)
-		return found < 0 ? -1 : 0;
-	g_autofree char *spool_rel = NULL;
-	if (spool_save(in->spool, data, len, sha, &spool_rel, error) < 0)
+		return found < 0 ? -1 : 1;
+	if (spool_save(in->spool, data, len, sha, rel_r, error) < 0)
 		return -1;
+	*origin_r = g_steal_pointer(&origin);
+	return 0;
+}
+
+int ingest_message(struct ingest *in, const struct ingest_origin *o, const char *data, size_t len,
+		   struct ingest_outcome *out, GError **error)
+{
+	memset(out, 0, sizeof *out);
+	char sha[SPOOL_SHA256_HEX];
+	g_autofree char *origin = NULL, *spool_rel = NULL;
+	int fresh = ingest_spool_new(in, o, o->group, data, len, sha, &origin, &spool_rel, out, error);
+	if (fresh != 0)
+		return fresh < 0 ? -1 : 0;
 	struct record *r = ingest_parse_with(in->cfg, in->sniff, (const char *const *)in->own_addresses,
 					     in->spill_dir, data, len, -1);
 	int rc = ingest_store_parsed(in, o, origin, sha, spool_rel, len, r, out, error);
@@ -713,18 +728,11 @@ int ingest_document(struct ingest *in, const struct ingest_origin *o, const char
 			    "channel %s: expected letter or fax", o->channel != NULL ? o->channel : "(none)");
 		return -1;
 	}
-	if (ingest_group_enter(in, false, error) < 0)
-		return -1;
 	char sha[SPOOL_SHA256_HEX];
-	spool_sha256(data, len, sha);
-	g_autofree char *origin = o->origin != NULL ? g_strdup(o->origin) :
-						      g_strdup_printf("manual:%s", sha);
-	int found = ingest_known(in, origin, sha, out, error);
-	if (found != 0)
-		return found < 0 ? -1 : 0;
-	g_autofree char *spool_rel = NULL;
-	if (spool_save(in->spool, data, len, sha, &spool_rel, error) < 0)
-		return -1;
+	g_autofree char *origin = NULL, *spool_rel = NULL;
+	int fresh = ingest_spool_new(in, o, false, data, len, sha, &origin, &spool_rel, out, error);
+	if (fresh != 0)
+		return fresh < 0 ? -1 : 0;
 	struct record *r = ingest_parse_document(in->cfg, o->channel, text, meta);
 	g_autofree char *note = ingest_notes_line(r);
 	struct store_source src = {
