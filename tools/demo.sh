@@ -90,7 +90,7 @@ for _, m in sorted(mailbox.Maildir(sys.argv[1], factory=None, create=False).iter
     print("To: %s\nSubject: %s\n%s\n" % (msg["To"], msg["Subject"], msg.get_content().strip()[:400]))
 PY
 inbox=$(find "$(dovecot_maildir alice)/cur" "$(dovecot_maildir alice)/new" -type f | wc -l)
-done_=$(find "$(dovecot_maildir alice Processed)" -path '*/cur/*' -type f 2>/dev/null | wc -l)
+done_=$(find "$(dovecot_maildir alice Processed)" \( -path '*/cur/*' -o -path '*/new/*' \) -type f 2>/dev/null | wc -l)
 echo "== the mailbox: INBOX $inbox left, Processed $done_ messages"
 echo
 echo "demo store: $demo (configuration $cfg); the servers are stopped now."
