@@ -49,7 +49,7 @@
 
 enum imap_op {
 	OP_NONE, OP_CAPABILITY, OP_SELECT, OP_SEARCH, OP_META, OP_FETCH, OP_FETCHSET, OP_CREATE,
-	OP_MOVE, OP_COPY, OP_DELETE, OP_EXPUNGE, OP_FLAG, OP_UNSEEN,
+	OP_MOVE, OP_COPY, OP_DELETE, OP_EXPUNGE, OP_FLAG, OP_SEEN, OP_UNSEEN,
 };
 
 enum imap_msg_state {
@@ -1274,6 +1274,7 @@ static void imap_ack_start(struct imap_mailbox *mb, enum imap_op op, const char 
 	case OP_FLAG:
 		req = g_strdup_printf("UID STORE %s +FLAGS.SILENT (\\Seen " IMAP_KEYWORD ")", set);
 		break;
+	case OP_SEEN: req = g_strdup_printf("UID STORE %s +FLAGS.SILENT (\\Seen)", set); break;
 	default: req = g_strdup_printf("UID STORE %s -FLAGS.SILENT (\\Seen)", set); break;
 	}
 	if (imap_conn_start(&mb->conns[0], op, req, NULL) < 0)
@@ -1294,8 +1295,8 @@ static void imap_ack_next(struct imap_mailbox *mb)
 	if (mb->ack_set == NULL && mb->allow_ack)
 		mb->ack_set = imap_chunk_set(mb, &mb->ack_pos, false);
 	if (mb->ack_set != NULL) {
-		imap_ack_start(mb, mb->move_q == NULL ? OP_FLAG : mb->has_move ? OP_MOVE : OP_COPY,
-			       mb->ack_set);
+		/* moved messages arrive read, like flagged ones (BODY.PEEK left them unread) */
+		imap_ack_start(mb, mb->move_q == NULL ? OP_FLAG : OP_SEEN, mb->ack_set);
 		return;
 	}
 	if (mb->unseen_set == NULL && mb->allow_unseen)
@@ -1375,6 +1376,9 @@ static void imap_on_ack(struct imap_mailbox *mb, struct imap_conn *c, CURLcode r
 			log_warn(mb->section, "UID EXPUNGE refused: the stored messages are copied "
 				 "and marked \\Deleted but stay until the folder is expunged");
 		imap_acked(mb);
+		break;
+	case OP_SEEN:   /* best effort: the move matters */
+		imap_ack_start(mb, mb->has_move ? OP_MOVE : OP_COPY, mb->ack_set);
 		break;
 	case OP_FLAG:
 		if (ok && c->op == OP_FLAG) {

@@ -13,6 +13,8 @@
 #include <stdatomic.h>
 #include <string.h>
 
+#include <openssl/crypto.h>
+
 #include "core/config.h"
 #include "core/log.h"
 #include "ingest/dropdir.h"
@@ -239,6 +241,10 @@ static void run_drain_work(uv_work_t *w)
 		r->drain_error = g_strdup(err->message);
 		g_error_free(err);
 	}
+	/* The pool's threads live until the process ends, and OpenSSL frees
+	   what TLS left in a thread (its random generators) only when the
+	   thread ends: freed here, made again by the next drain. */
+	OPENSSL_thread_stop();
 }
 
 static void run_drain_start(struct run *r);

@@ -14,6 +14,7 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 logs="$top/$build/valgrind-logs"
 rm -rf "$logs"
 mkdir -p "$logs"
+chmod 1777 "$logs"   # some scripts run intake as another user (nobody)
 VALGRIND=1 VG_LOGS="$logs" VG_INTAKE="$top/$build/intake" INTAKE_RUN="$top/tools/valgrind-intake" \
 	sh "$top/tests/run.sh" "$build" | tee "$top/$build/valgrind-tests.log"
 procs=$(ls "$logs" | grep -c '^vg\.')

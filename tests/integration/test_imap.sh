@@ -93,6 +93,11 @@ run_once "$A" "$tmp/run1.log"
 ok $? "run --once over 3 new messages exits 0"
 check "3 messages give 3 drafts" test "$(ndrafts "$A")" = 3
 check "the 3 messages are moved to Processed" test "$(count_mail alice Processed)" = 3
+seen_in() { # user folder: messages there marked \Seen (maildir cur/ names with S in their flags)
+	ls "$(dovecot_maildir "$1" "$2")/cur" 2>/dev/null | grep -c ':2,[A-Z]*S'
+}
+check "... and marked read (\\Seen) there, like flagged ones: nothing unread in Processed" \
+	test "$(seen_in alice Processed)" = 3
 check "the INBOX is empty after the move" test "$(count_mail alice)" = 0
 run_once "$A" "$tmp/run2.log"
 ok $? "a second run --once exits 0"
