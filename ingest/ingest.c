@@ -213,8 +213,6 @@ static const char *ingest_notice_address(const struct ingest *in, struct record 
 	return r->reply_to;
 }
 
-#define INGEST_COPY_CHUNK 65536   /* bytes copied from a file into the spool at a time */
-
 /* ---- possible duplicates ---- */
 
 #define INGEST_DUP_DAYS 90       /* earlier complaints looked at: received so recently */
@@ -625,23 +623,9 @@ int ingest_message_fd(struct ingest *in, const struct ingest_origin *o, int fd,
 	struct spool_writer *w = ingest_writer_begin(in, error);
 	if (w == NULL)
 		return -1;
-	g_autofree char *buf = g_malloc(INGEST_COPY_CHUNK);
-	for (;;) {
-		ssize_t n = read(fd, buf, INGEST_COPY_CHUNK);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			g_set_error(error, G_FILE_ERROR, g_file_error_from_errno(errno), "read: %s",
-				    g_strerror(errno));
-			spool_writer_abort(w);
-			return -1;
-		}
-		if (n == 0)
-			break;
-		if (spool_writer_write(w, buf, (size_t)n, error) < 0) {
-			spool_writer_abort(w);
-			return -1;
-		}
+	if (spool_writer_write_fd(w, fd, error) < 0) {
+		spool_writer_abort(w);
+		return -1;
 	}
 	return ingest_message_writer(in, o, w, out, error);
 }

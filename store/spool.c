@@ -19,6 +19,8 @@ struct spool {
 	bool dirty;      /* placed without fsync since the last spool_sync */
 };
 
+#define SPOOL_COPY_CHUNK 65536   /* bytes read from a file at a time */
+
 struct spool_writer {
 	struct spool *sp;
 	char *tmp_path;
@@ -254,28 +256,35 @@ int spool_save(struct spool *sp, const void *data, size_t len, char sha_r[SPOOL_
 	return spool_writer_commit(w, sha_r, path_r, error);
 }
 
+int spool_writer_write_fd(struct spool_writer *w, int fd, GError **error)
+{
+	g_autofree char *buf = g_malloc(SPOOL_COPY_CHUNK);
+	for (;;) {
+		ssize_t n = read(fd, buf, SPOOL_COPY_CHUNK);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return spool_fail_errno(error, "read", "input", errno);
+		if (n == 0)
+			return 0;
+		if (spool_writer_write(w, buf, (size_t)n, error) < 0)
+			return -1;
+	}
+}
+
 int spool_save_fd(struct spool *sp, int fd, char sha_r[SPOOL_SHA256_HEX], char **path_r,
 		  GError **error)
 {
 	struct spool_writer *w = spool_writer_begin(sp, error);
 	if (w == NULL)
 		return -1;
-	char buf[65536];
-	for (off_t off = 0;;) {
-		ssize_t n = pread(fd, buf, sizeof buf, off);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			spool_writer_abort(w);
-			return spool_fail_errno(error, "read", "attachment", errno);
-		}
-		if (n == 0)
-			break;
-		if (spool_writer_write(w, buf, (size_t)n, error) < 0) {
-			spool_writer_abort(w);
-			return -1;
-		}
-		off += n;
+	if (lseek(fd, 0, SEEK_SET) < 0) {
+		spool_writer_abort(w);
+		return spool_fail_errno(error, "lseek", "input", errno);
+	}
+	if (spool_writer_write_fd(w, fd, error) < 0) {
+		spool_writer_abort(w);
+		return -1;
 	}
 	return spool_writer_commit(w, sha_r, path_r, error);
 }

@@ -31,7 +31,7 @@ int spool_sync(struct spool *sp, GError **error);
 int spool_save(struct spool *sp, const void *data, size_t len, char sha_r[SPOOL_SHA256_HEX],
 	       char **path_r, GError **error);
 
-/* The same for the bytes of a file, read from offset 0 to its end. */
+/* The same for the bytes of a file, read from offset 0 to its end (it moves the offset). */
 int spool_save_fd(struct spool *sp, int fd, char sha_r[SPOOL_SHA256_HEX], char **path_r,
 		  GError **error);
 
@@ -39,6 +39,8 @@ int spool_save_fd(struct spool *sp, int fd, char sha_r[SPOOL_SHA256_HEX], char *
    spool_writer_commit frees the writer in every case. */
 struct spool_writer *spool_writer_begin(struct spool *sp, GError **error);
 int spool_writer_write(struct spool_writer *w, const void *data, size_t len, GError **error);
+/* Writes what fd holds from its current offset to its end. Returns 0 or -1. */
+int spool_writer_write_fd(struct spool_writer *w, int fd, GError **error);
 int spool_writer_commit(struct spool_writer *w, char sha_r[SPOOL_SHA256_HEX], char **path_r,
 			GError **error);
 void spool_writer_abort(struct spool_writer *w);
